@@ -1,0 +1,83 @@
+"""Fashion-MNIST from its four original gzipped IDX files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from hashkit.data.dataset import ArrayImages, ImageDataset
+from hashkit.data.idx import read_idx_gz
+from hashkit.data import locate
+
+FASHION_MNIST_DIR = "fashion-mnist"
+SYSTEM_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_FILES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
+# Label order of the Fashion-MNIST specification (zalandoresearch/fashion-mnist README).
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+
+
+def find_fashion_mnist(data_root: str | os.PathLike | None = None) -> Path:
+    """The directory holding the four Fashion-MNIST files; see :mod:`hashkit.data.locate` for the order.
+
+    Raises ``FileNotFoundError`` naming every place looked and every way to provide the data.
+    """
+    candidates = locate.candidate_dirs(FASHION_MNIST_DIR, data_root, SYSTEM_FASHION_MNIST_DIR)
+    found = locate.find_dir_with(FASHION_MNIST_FILES, candidates)
+    if found is not None:
+        return found
+    looked = "\n".join(f"  - {place}" for place in candidates)
+    raise FileNotFoundError(
+        f"Fashion-MNIST not found: none of these directories holds {', '.join(FASHION_MNIST_FILES)}:\n"
+        f"{looked}\n"
+        "Provide it in any one of these ways:\n"
+        "  - as root: apt-get install dataset-fashion-mnist "
+        f"(installs into {SYSTEM_FASHION_MNIST_DIR})\n"
+        f"  - copy the four files into {locate.REPO_DATA_DIR / FASHION_MNIST_DIR}/\n"
+        f"  - set {locate.DATA_ENV_VAR}=<dir> (the dir itself or <dir>/{FASHION_MNIST_DIR} holding the files)\n"
+        "  - pass data_root=<dir> to load_fashion_mnist / load_dataset"
+    )
+
+
+def load_fashion_mnist(data_root: str | os.PathLike | None = None) -> ImageDataset:
+    """All 70,000 Fashion-MNIST images (28×28 grey), the 60,000 training images first.
+
+    ``official_test`` marks the last 10,000: the dataset's own test set.
+    """
+    directory = find_fashion_mnist(data_root)
+    parts = []
+    for prefix in ("train", "t10k"):
+        images = read_idx_gz(directory / f"{prefix}-images-idx3-ubyte.gz", n_dims=3)
+        labels = read_idx_gz(directory / f"{prefix}-labels-idx1-ubyte.gz", n_dims=1)
+        if images.shape[0] != labels.shape[0] or images.shape[1:] != (28, 28):
+            raise ValueError(
+                f"{directory}: {prefix} files hold images of shape {images.shape} and "
+                f"{labels.shape[0]} labels; expected (n, 28, 28) images and n labels"
+            )
+        if labels.max(initial=0) >= len(FASHION_MNIST_CLASSES):
+            raise ValueError(
+                f"{directory / f'{prefix}-labels-idx1-ubyte.gz'}: label {labels.max()} found, "
+                f"expected 0..{len(FASHION_MNIST_CLASSES) - 1}"
+            )
+        parts.append((images, labels))
+
+    pixels = np.concatenate([images for images, _ in parts])
+    class_ids = np.concatenate([labels for _, labels in parts])
+    n_train = parts[0][1].shape[0]
+    official_test = np.arange(len(class_ids)) >= n_train
+    return ImageDataset(
+        name="fashion-mnist",
+        labels=np.eye(len(FASHION_MNIST_CLASSES), dtype=np.uint8)[class_ids],
+        class_names=FASHION_MNIST_CLASSES,
+        source=ArrayImages(pixels),
+        official_test=official_test,
+    )

@@ -1,0 +1,81 @@
+"""``load_dataset``: every dataset the notebooks use, by name.
+
+Expected layout under a data root (``data_root``, else ``$HASHKIT_DATA``, else the repository's
+``data/``; Fashion-MNIST also falls back on its Debian package, see :mod:`hashkit.data.locate`)::
+
+    fashion-mnist/        the four original *-ubyte.gz files
+    cifar-10-batches-py/  data_batch_1..5, test_batch, batches.meta
+    nus-wide/             test.txt, database.txt, train.txt  (list files, see hashkit.data.listfile)
+    ms-coco/                 with image paths relative to this directory (or to image_root=),
+    mir-flickr/              and optionally classes.txt: one class name per line, in label order
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+from hashkit.data import locate
+from hashkit.data.cifar import load_cifar10
+from hashkit.data.dataset import ImageDataset
+from hashkit.data.fashion_mnist import load_fashion_mnist
+from hashkit.data.listfile import load_list_trio
+from hashkit.data.mosaic import make_fashion_mosaic
+
+LIST_FILE_DATASETS = ("nus-wide", "ms-coco", "mir-flickr")
+LIST_TRIO_FILES = ("test.txt", "database.txt", "train.txt")
+CLASS_NAMES_FILE = "classes.txt"
+
+
+def _no_options(loader: Callable[[Any], ImageDataset], name: str) -> Callable[..., ImageDataset]:
+    def load(data_root: str | os.PathLike | None, **options: Any) -> ImageDataset:
+        if options:
+            raise TypeError(f"dataset {name!r} takes no options, got {', '.join(sorted(options))}")
+        return loader(data_root)
+
+    return load
+
+
+def _load_mosaic(data_root: str | os.PathLike | None, **options: Any) -> ImageDataset:
+    return make_fashion_mosaic(load_fashion_mnist(data_root), **options)
+
+
+def _list_trio_loader(name: str) -> Callable[..., ImageDataset]:
+    def load(data_root: str | os.PathLike | None, **options: Any) -> ImageDataset:
+        candidates = locate.candidate_dirs(name, data_root)
+        list_dir = locate.find_dir_with(LIST_TRIO_FILES, candidates)
+        if list_dir is None:
+            looked = "\n".join(f"  - {place}" for place in candidates)
+            raise FileNotFoundError(
+                f"{name}: no directory holds the list files {', '.join(LIST_TRIO_FILES)}:\n{looked}\n"
+                f"Put them (and the images they list) in {locate.REPO_DATA_DIR / name}/, set "
+                f"{locate.DATA_ENV_VAR}=<dir holding {name}/>, or pass data_root=<that dir>."
+            )
+        names_file = list_dir / CLASS_NAMES_FILE
+        if "class_names" not in options and names_file.is_file():
+            options["class_names"] = [line.strip() for line in names_file.read_text().splitlines() if line.strip()]
+        return load_list_trio(list_dir, name=name, **options)
+
+    return load
+
+
+DATASET_LOADERS: dict[str, Callable[..., ImageDataset]] = {
+    "fashion-mnist": _no_options(load_fashion_mnist, "fashion-mnist"),
+    "fashion-mosaic": _load_mosaic,
+    "cifar10": _no_options(load_cifar10, "cifar10"),
+    **{name: _list_trio_loader(name) for name in LIST_FILE_DATASETS},
+}
+
+
+def load_dataset(name: str, data_root: str | os.PathLike | None = None, **options: Any) -> ImageDataset:
+    """The dataset called ``name``, found under ``data_root`` (see the module docstring for the layout).
+
+    Names: ``"fashion-mnist"``, ``"fashion-mosaic"`` (options of
+    :func:`~hashkit.data.make_fashion_mosaic`: ``n_images``, ``seed``,
+    ``item_count_probabilities``), ``"cifar10"``, and the list-file sets ``"nus-wide"``,
+    ``"ms-coco"``, ``"mir-flickr"`` (options of :func:`~hashkit.data.load_list_trio`:
+    ``image_root``, ``image_size``, ``class_names``; they carry their split as ``given_split``).
+    """
+    if name not in DATASET_LOADERS:
+        raise ValueError(f"dataset: unknown name {name!r}; expected one of {', '.join(DATASET_LOADERS)}")
+    return DATASET_LOADERS[name](data_root, **options)
