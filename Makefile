@@ -13,6 +13,11 @@ FASHION_DIR  := /usr/share/datasets/fashion-mnist
 CHAPTERS     ?=
 BOOK_ARGS    ?=
 
+SHELL        := /bin/bash
+.SHELLFLAGS  := -o pipefail -c
+# Some pip configurations list local indexes that lack most packages; their warnings are noise.
+PIP_QUIET    := 2>&1 | { grep -v '^WARNING: Location' || true; }
+
 export PYTHONPATH := $(CURDIR)
 export PYTHONHASHSEED := 0
 export SOURCE_DATE_EPOCH := 0
@@ -39,8 +44,7 @@ env: $(VENV)/.complete
 $(VENV)/.complete: requirements.lock
 	rm -rf "$(VENV)"
 	$(PYTHON) -m venv "$(VENV)"
-	"$(VENV_PY)" -m pip install --quiet --upgrade pip
-	"$(VENV_PY)" -m pip install --quiet -r requirements.lock
+	"$(VENV_PY)" -m pip install --quiet -r requirements.lock $(PIP_QUIET)
 	"$(VENV_PY)" -c "import torch, torchvision.ops, faiss, papermill, jupytext, jupyter_book"
 	"$(VENV_PY)" -m ipykernel install --sys-prefix --name hashkit --display-name "Python (hashkit)"
 	touch "$@"
@@ -70,7 +74,7 @@ browser:
 lock:
 	rm -rf /tmp/hashkit-lock-venv
 	$(PYTHON) -m venv /tmp/hashkit-lock-venv
-	/tmp/hashkit-lock-venv/bin/pip install --quiet ".[book,test]"
+	/tmp/hashkit-lock-venv/bin/pip install --quiet ".[book,test]" $(PIP_QUIET)
 	{ echo "# The full pinned dependency tree that 'make' installs (pip freeze of a working environment)."; \
 	  echo "# Regenerate after changing pyproject.toml: make lock"; \
 	  /tmp/hashkit-lock-venv/bin/pip freeze --exclude hashkit; } > requirements.lock

@@ -145,7 +145,9 @@ def execute_chapter(chapter: Chapter, parameters: dict[str, object], kernel: str
     with tempfile.TemporaryDirectory(dir=chapter.executed_notebook.parent) as scratch:
         input_path = Path(scratch) / f"{chapter.name}.ipynb"
         output_path = Path(scratch) / f"{chapter.name}.executed.ipynb"
-        jupytext.write(jupytext.read(chapter.source), input_path)
+        notebook = jupytext.read(chapter.source)
+        notebook.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
+        jupytext.write(notebook, input_path)
         _check_parameters(input_path, chapter, parameters)
         try:
             papermill.execute_notebook(
