@@ -1,0 +1,632 @@
+"""Search indexes over ±1 codes: exact Hamming ranking and MCH's hash bucket search.
+
+* :class:`HammingIndex` ranks a database by Hamming distance, in faiss's API shape
+  (``add``, ``search(q, k) -> (D, I)``, ``range_search``), on ``faiss.IndexBinaryFlat``.
+* :class:`BucketIndex` is hash bucket search, Algorithm 1 of the MCH paper, over items that may
+  hold several codes each.
+
+Conventions shared by both:
+
+* Codes are ``int8`` ±1 arrays of shape ``(n, n_bits)`` (see :mod:`hashkit.codes`).
+* The Hamming distance counts differing bits; "within Hamming radius r" means distance ``<= r``.
+* Ties are broken by ascending database (or item) id, so every result equals a brute-force
+  ``np.argsort(distances, kind="stable")``.
+* ``save(path)`` writes a versioned ``.npz`` (no pickle) whose JSON header carries a sha256 of
+  the arrays; ``load(path)`` refuses anything else with a ``ValueError`` naming the file.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from numbers import Integral
+from typing import Literal
+
+import faiss
+import numpy as np
+
+from hashkit.codes import check_codes, pack
+
+FORMAT_NAME = "hashkit-index"
+FORMAT_VERSION = 1
+
+# HammingIndex asks faiss for this many times k neighbours, so the whole tie group at the k-th
+# distance usually comes back and can be ordered by id without another pass (costs ~3 %).
+_FETCH_FACTOR = 2
+# First block of the id-ordered scan that resolves a tie group faiss cut short; doubles after.
+_FIRST_SCAN_BLOCK = 1 << 16
+# BucketIndex "auto" probes a ring only while it holds at most this many addresses per stored
+# code: one probe (a binary search) costs about as much as scanning a few codes.
+_PROBES_PER_CODE = 1
+# Largest ring BucketIndex(strategy="probe") will materialise (8 bytes per address).
+_MAX_RING_SIZE = 1 << 25
+# Marks an item not yet found in a bucket search; larger than any distance of <= 64 bits.
+_UNSEEN = np.uint8(255)
+
+
+# --------------------------------------------------------------------------- input checks
+
+
+def _check_positive_int(value: int, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value <= 0:
+        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_codes_width(codes: np.ndarray, n_bits: int, name: str) -> np.ndarray:
+    codes = check_codes(codes, name)
+    if codes.shape[1] != n_bits:
+        raise ValueError(f"{name}: expected codes of n_bits={n_bits} bits, got {codes.shape[1]} bits")
+    return codes
+
+
+def _code_words(codes: np.ndarray) -> np.ndarray:
+    """``(n, ceil(n_bits / 64))`` ``uint64`` words; bit ``i`` of a code is bit ``i % 64`` of word
+    ``i // 64``, set for ``+1`` (faiss's byte layout read as little-endian words)."""
+    packed = pack(codes)
+    n_words = -(-codes.shape[1] // 64)
+    padded = np.zeros((len(codes), 8 * n_words), dtype=np.uint8)
+    padded[:, : packed.shape[1]] = packed
+    return padded.view("<u8").astype(np.uint64, copy=False)
+
+
+def _packed_from_words(words: np.ndarray, n_bits: int) -> np.ndarray:
+    """faiss's packed bytes (``ceil(n_bits / 8)`` per code) from :func:`_code_words` words."""
+    n_bytes = -(-n_bits // 8)
+    return np.ascontiguousarray(words.astype("<u8", copy=False).view(np.uint8)[:, :n_bytes])
+
+
+def _words_from_packed(packed: np.ndarray, n_bits: int) -> np.ndarray:
+    n_words = -(-n_bits // 64)
+    padded = np.zeros((len(packed), 8 * n_words), dtype=np.uint8)
+    padded[:, : packed.shape[1]] = packed
+    return padded.view("<u8").astype(np.uint64, copy=False)
+
+
+# --------------------------------------------------------------------------- file format
+
+
+def _payload_sha256(arrays: dict[str, np.ndarray]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}|{array.dtype.str}|{array.shape}|".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _write_index_file(path: str | os.PathLike, class_name: str, n_bits: int, arrays: dict[str, np.ndarray]) -> None:
+    """Write ``arrays`` plus a JSON header atomically: a temporary file in the target directory,
+    then ``os.replace``, so a reader never sees a half-written index."""
+    path = os.fspath(path)
+    header = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "class": class_name,
+        "n_bits": n_bits,
+        "arrays": sorted(arrays),
+        "sha256": _payload_sha256(arrays),
+    }
+    header_bytes = np.frombuffer(json.dumps(header, sort_keys=True).encode(), dtype=np.uint8)
+    directory = os.path.dirname(os.path.abspath(path))
+    descriptor, temporary_path = tempfile.mkstemp(dir=directory, prefix=".hashkit-index-", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            np.savez(file, header=header_bytes, **arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary_path, path)
+    except BaseException:
+        if os.path.exists(temporary_path):
+            os.unlink(temporary_path)
+        raise
+
+
+def _read_npz(path: str) -> dict[str, np.ndarray]:
+    """Every array of the ``.npz`` at ``path``; anything unreadable is a ``ValueError``."""
+    with open(path, "rb") as file:  # a missing file stays a FileNotFoundError
+        try:
+            archive = np.load(file, allow_pickle=False)
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ValueError("a single .npy array, not an .npz archive")
+            with archive:
+                return {name: archive[name] for name in archive.files}
+        except (OSError, EOFError, ValueError, zipfile.BadZipFile) as error:
+            raise ValueError(
+                f"{path}: unreadable or corrupted ({type(error).__name__}: {error}); "
+                f"expected a {FORMAT_NAME} .npz file"
+            ) from error
+
+
+def _read_index_file(path: str | os.PathLike, class_name: str) -> tuple[int, dict[str, np.ndarray]]:
+    """``(n_bits, arrays)`` from a file written by :func:`_write_index_file` for ``class_name``."""
+    path = os.fspath(path)
+    expected = f"a {FORMAT_NAME} file version {FORMAT_VERSION} holding a {class_name}"
+    arrays = _read_npz(path)
+    header_bytes = arrays.pop("header", None)
+    if header_bytes is None or header_bytes.dtype != np.uint8:
+        raise ValueError(f"{path}: no hashkit header; expected {expected}")
+    try:
+        header = json.loads(header_bytes.tobytes().decode())
+    except ValueError as error:  # also covers bad UTF-8
+        raise ValueError(f"{path}: header is not JSON ({error}); expected {expected}") from error
+    if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
+        raise ValueError(f"{path}: not a {FORMAT_NAME} file; expected {expected}")
+    if header.get("version") != FORMAT_VERSION:
+        raise ValueError(f"{path}: {FORMAT_NAME} format version {header.get('version')!r}; expected {expected}")
+    if header.get("class") != class_name:
+        raise ValueError(f"{path}: holds a {header.get('class')!r}; expected {expected}")
+    if header.get("arrays") != sorted(arrays) or _payload_sha256(arrays) != header.get("sha256"):
+        raise ValueError(f"{path}: checksum mismatch, the file is corrupted; expected {expected}")
+    n_bits = header.get("n_bits")
+    if isinstance(n_bits, bool) or not isinstance(n_bits, int) or n_bits <= 0:
+        raise ValueError(f"{path}: header n_bits={n_bits!r} is not a positive integer")
+    return n_bits, arrays
+
+
+def _check_loaded_packed(path: str | os.PathLike, packed: np.ndarray, n_bits: int) -> None:
+    n_bytes = -(-n_bits // 8)
+    if packed.dtype != np.uint8 or packed.ndim != 2 or packed.shape[1] != n_bytes:
+        raise ValueError(
+            f"{os.fspath(path)}: packed codes have dtype {packed.dtype} and shape {packed.shape}; "
+            f"expected uint8 (n, {n_bytes}) for n_bits={n_bits}"
+        )
+
+
+# --------------------------------------------------------------------------- Hamming ranking
+
+
+class HammingIndex:
+    """Exact Hamming ranking over ±1 codes, on ``faiss.IndexBinaryFlat``.
+
+    Results are exactly a brute-force ``np.argsort(distances, kind="stable")``: sorted by
+    (distance, database id). faiss does not promise an order among equal distances, so the
+    index asks faiss for ``2 k`` neighbours, sorts them by (distance, id) and keeps the first
+    ``k``; when the group tied at the ``k``-th distance is longer than what came back, an
+    id-ordered scan that stops as soon as it has enough ids fills that group in.
+    Database ids are insertion positions ``0 .. ntotal - 1``.
+    """
+
+    def __init__(self, n_bits: int) -> None:
+        self._n_bits = _check_positive_int(n_bits, "n_bits")
+        # faiss wants whole bytes; the padding bits are 0 in every code, so distances are unchanged
+        self._faiss_index = faiss.IndexBinaryFlat(8 * (-(-self._n_bits // 8)))
+        self._database_words = np.zeros((0, -(-self._n_bits // 64)), dtype=np.uint64)
+
+    @property
+    def n_bits(self) -> int:
+        return self._n_bits
+
+    @property
+    def ntotal(self) -> int:
+        return len(self._database_words)
+
+    def add(self, codes: np.ndarray) -> None:
+        """Append ``(n, n_bits)`` ±1 codes; they get ids ``ntotal .. ntotal + n - 1``."""
+        words = _code_words(_check_codes_width(codes, self._n_bits, "codes"))
+        self._add_words(words)
+
+    def _add_words(self, words: np.ndarray) -> None:
+        self._faiss_index.add(_packed_from_words(words, self._n_bits))
+        self._database_words = np.concatenate([self._database_words, words])
+
+    def search(self, query_codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest database codes of each query, sorted by (distance, id).
+
+        Returns ``(distances, ids)``: ``int32`` and ``int64`` arrays of shape
+        ``(n_queries, min(k, ntotal))``. Unlike faiss, ``k > ntotal`` is not padded with ``-1``:
+        only ``ntotal`` columns come back. ``k`` must be a positive integer.
+        """
+        query_words = _code_words(_check_codes_width(query_codes, self._n_bits, "query_codes"))
+        k = _check_positive_int(k, "k")
+        n_results = min(k, self.ntotal)
+        if n_results == 0:
+            return np.zeros((len(query_words), 0), np.int32), np.zeros((len(query_words), 0), np.int64)
+        n_fetched = min(self.ntotal, _FETCH_FACTOR * n_results)
+        fetched_distances, fetched_ids = self._faiss_index.search(
+            _packed_from_words(query_words, self._n_bits), n_fetched
+        )
+        # one sort on a combined key orders each row by (distance, id)
+        order_keys = np.sort(fetched_distances.astype(np.int64) * self.ntotal + fetched_ids, axis=1)
+        distances = (order_keys[:, :n_results] // self.ntotal).astype(np.int32)
+        ids = order_keys[:, :n_results] % self.ntotal
+        kth_distances = distances[:, -1]
+        # a row is exact when something farther than its k-th distance came back (so its whole
+        # tie group did) or when faiss returned the whole database
+        cut_short = (order_keys[:, -1] // self.ntotal == kth_distances) & (n_fetched < self.ntotal)
+        for row in np.flatnonzero(cut_short):
+            n_closer = int(np.count_nonzero(distances[row] < kth_distances[row]))
+            ids[row, n_closer:] = self._first_ids_at_distance(
+                query_words[row], int(kth_distances[row]), n_results - n_closer
+            )
+        return distances, ids
+
+    def _first_ids_at_distance(self, query_words: np.ndarray, distance: int, count: int) -> np.ndarray:
+        """The ``count`` smallest ids at exactly ``distance`` from the query: an id-ordered scan
+        in growing blocks that stops once it has ``count`` of them."""
+        found: list[np.ndarray] = []
+        n_found, start, block = 0, 0, _FIRST_SCAN_BLOCK
+        while n_found < count and start < self.ntotal:
+            stop = min(start + block, self.ntotal)
+            block_distances = np.bitwise_count(self._database_words[start:stop] ^ query_words).sum(axis=1)
+            hits = np.flatnonzero(block_distances == distance) + start
+            found.append(hits)
+            n_found += len(hits)
+            start, block = stop, 2 * block
+        return np.concatenate(found)[:count]
+
+    def range_search(self, query_codes: np.ndarray, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All database codes within Hamming distance ``<= radius`` of each query.
+
+        Returns faiss's ``(lims, distances, ids)``: the hits of query ``i`` are
+        ``distances[lims[i]:lims[i + 1]]`` (``int32``) and ``ids[lims[i]:lims[i + 1]]``
+        (``int64``), sorted by (distance, id); ``lims`` is ``int64`` of length ``n_queries + 1``.
+        Note: faiss's own ``range_search`` keeps distances strictly ``< radius``; this one keeps
+        ``<= radius``, "within Hamming radius r" as the hashing papers use it.
+        """
+        query_words = _code_words(_check_codes_width(query_codes, self._n_bits, "query_codes"))
+        if isinstance(radius, bool) or not isinstance(radius, Integral) or radius < 0:
+            raise ValueError(f"radius: expected a non-negative integer, got {radius!r}")
+        n_queries = len(query_words)
+        if self.ntotal == 0:
+            return np.zeros(n_queries + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int64)
+        lims, distances, ids = self._faiss_index.range_search(
+            _packed_from_words(query_words, self._n_bits), int(radius) + 1
+        )
+        lims = lims.astype(np.int64)
+        distances = distances.astype(np.int32)
+        query_of_hit = np.repeat(np.arange(n_queries), np.diff(lims))
+        order = np.lexsort((ids, distances, query_of_hit))
+        return lims, distances[order], ids[order].astype(np.int64)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the index to ``path`` (versioned ``.npz``, no pickle, sha256-checked, atomic)."""
+        _write_index_file(
+            path, type(self).__name__, self._n_bits,
+            {"packed_codes": _packed_from_words(self._database_words, self._n_bits)},
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> HammingIndex:
+        """Read an index written by :meth:`save`; any other file raises ``ValueError``."""
+        n_bits, arrays = _read_index_file(path, cls.__name__)
+        packed = arrays.get("packed_codes")
+        if packed is None:
+            raise ValueError(f"{os.fspath(path)}: no packed_codes array; expected a HammingIndex file")
+        _check_loaded_packed(path, packed, n_bits)
+        index = cls(n_bits)
+        index._add_words(_words_from_packed(packed, n_bits))
+        return index
+
+
+# --------------------------------------------------------------------------- bucket search
+
+
+@dataclass(frozen=True)
+class BucketResult:
+    """What hash bucket search (MCH Algorithm 1) returns for one query."""
+
+    ids: np.ndarray
+    """``int64``: the ``K`` distinct items, sorted by (distance, id)."""
+    distances: np.ndarray
+    """``int32``: per item, the minimum Hamming distance over its codes (MCH eq. 5)."""
+    radius: int
+    """Smallest ``r`` such that at least ``K`` distinct items lie within Hamming radius ``r``."""
+    buckets_probed: int
+    """Bucket addresses Algorithm 1 probes (a Python int: it can exceed 2**63)."""
+    buckets_visited: int
+    """Non-empty buckets among those probed."""
+
+
+@functools.lru_cache(maxsize=32)
+def _ring_flips(n_bits: int, radius: int) -> np.ndarray:
+    """All ``n_bits``-bit masks with ``radius`` bits set, as increasing ``uint64`` integers.
+
+    That is the colexicographic order of the flipped positions: masks whose highest bit is ``h``
+    are ``2**h`` plus the masks of one fewer bit below ``h``, which form a prefix of the sorted
+    masks of one fewer bit.
+    """
+    if radius == 0:
+        flips = np.zeros(1, dtype=np.uint64)
+    else:
+        shorter = _ring_flips(n_bits, radius - 1)
+        flips = np.concatenate([
+            shorter[: math.comb(high_bit, radius - 1)] | np.uint64(1 << high_bit)
+            for high_bit in range(radius - 1, n_bits)
+        ])
+    flips.setflags(write=False)
+    return flips
+
+
+_BINOMIALS = np.array([[math.comb(n, j) for j in range(66)] for n in range(65)], dtype=np.int64)
+
+
+def _colex_ranks(flips: np.ndarray, n_bits: int) -> np.ndarray:
+    """Position of each mask within :func:`_ring_flips` of its bit count: with set bits
+    ``c_1 < c_2 < ...``, the rank is ``sum_i C(c_i, i)`` (the combinatorial number system)."""
+    ranks = np.zeros(len(flips), dtype=np.int64)
+    bits_seen = np.zeros(len(flips), dtype=np.int64)
+    for position in range(n_bits):
+        is_set = ((flips >> np.uint64(position)) & np.uint64(1)).astype(bool)
+        bits_seen += is_set
+        ranks += np.where(is_set, _BINOMIALS[position, bits_seen], 0)
+    return ranks
+
+
+def _probes_below(n_bits: int, radius: int) -> int:
+    """Addresses at Hamming distance ``< radius`` from any code: ``sum_{j < radius} C(n_bits, j)``."""
+    return sum(math.comb(n_bits, j) for j in range(radius))
+
+
+class BucketIndex:
+    """Hash bucket search (MCH Algorithm 1) over items that may hold several codes.
+
+    A bucket is one distinct code; it holds the items with that code. An item's distance to a
+    query is the minimum over its codes (MCH eq. 5), so an item sits in several buckets and is
+    counted once. Codes of up to 64 bits are supported (buckets are keyed by ``uint64``); wider
+    codes raise ``NotImplementedError``.
+
+    **Algorithm 1** expands ``r = 0, 1, 2, ...``, probes every bucket address at distance ``r``
+    from the query, puts the items of non-empty buckets into a set ``U``, and stops at the first
+    address after which ``|U| >= K``. Within a radius, addresses are probed in increasing order
+    of the flip mask ``query XOR address`` read as an integer with bit ``i`` worth ``2**i``
+    (the colexicographic order of the flipped positions); within a bucket, items come in id order.
+
+    **What** :meth:`search` **returns**: the ``K`` items with the smallest (distance, id), exactly
+    a brute-force ranking, and the smallest radius holding ``K`` items. They can differ from
+    Algorithm 1's "first ``K`` in ``U``" only in which items tied at the last radius are kept:
+    brute force keeps the smallest ids. ``buckets_probed`` and ``buckets_visited`` are Algorithm
+    1's counts: every address at radius ``< r`` plus the addresses at radius ``r`` up to its
+    stopping one. ``K > n_items`` returns every item; the counts are then those of the search
+    stopping once the last item is found.
+
+    **Probe or scan**: with ``strategy="auto"`` a radius whose address count exceeds the number
+    of stored codes is not probed; the query is answered by scanning all buckets instead, and
+    the counts are then computed by counting (ranks of buckets in the enumeration order), so
+    they are the same as probing would give. ``"probe"`` and ``"scan"`` force one path.
+    """
+
+    def __init__(self, n_bits: int) -> None:
+        self._n_bits = _check_positive_int(n_bits, "n_bits")
+        if self._n_bits > 64:
+            raise NotImplementedError(f"BucketIndex: n_bits={self._n_bits}; bucket keys are uint64, so at most 64 bits")
+        self._code_keys = np.zeros(0, dtype=np.uint64)
+        self._code_item_ids = np.zeros(0, dtype=np.int64)
+        self._tables: _BucketTables | None = None
+
+    @property
+    def n_bits(self) -> int:
+        return self._n_bits
+
+    @property
+    def n_codes(self) -> int:
+        return len(self._code_keys)
+
+    @property
+    def n_items(self) -> int:
+        return len(self._built().item_ids)
+
+    @property
+    def n_buckets(self) -> int:
+        return len(self._built().bucket_keys)
+
+    def add(self, codes: np.ndarray, item_ids: np.ndarray | None = None) -> None:
+        """Add ``(n_codes, n_bits)`` ±1 codes, code ``j`` belonging to item ``item_ids[j]``.
+
+        ``item_ids``: non-negative ``int64`` of shape ``(n_codes,)``; a repeated id (here or in
+        an earlier ``add``) is one item with several codes. Default: each code is a new item,
+        with consecutive ids after the largest id so far (starting at ``n_items`` when ids are
+        ``0 .. n_items - 1``, the usual case).
+        """
+        keys = _code_words(_check_codes_width(codes, self._n_bits, "codes"))[:, 0]
+        if item_ids is None:
+            first_id = int(self._code_item_ids.max()) + 1 if self.n_codes else 0
+            item_ids = np.arange(first_id, first_id + len(keys), dtype=np.int64)
+        else:
+            item_ids = np.asarray(item_ids)
+            if item_ids.shape != (len(keys),) or not np.issubdtype(item_ids.dtype, np.integer):
+                raise ValueError(
+                    f"item_ids: expected integers of shape ({len(keys)},), one per code; "
+                    f"got dtype {item_ids.dtype} and shape {item_ids.shape}"
+                )
+            if len(item_ids) and item_ids.min() < 0:
+                raise ValueError("item_ids: expected non-negative ids")
+        self._add_keys(keys, item_ids.astype(np.int64))
+
+    def _add_keys(self, keys: np.ndarray, item_ids: np.ndarray) -> None:
+        self._code_keys = np.concatenate([self._code_keys, keys])
+        self._code_item_ids = np.concatenate([self._code_item_ids, item_ids])
+        self._tables = None
+
+    def _built(self) -> _BucketTables:
+        if self._tables is None:
+            self._tables = _BucketTables.build(self._code_keys, self._code_item_ids)
+        return self._tables
+
+    def search(
+        self, query_codes: np.ndarray, k: int, strategy: Literal["auto", "probe", "scan"] = "auto"
+    ) -> list[BucketResult]:
+        """Hash bucket search for ``K = k`` items per query; one :class:`BucketResult` per query.
+
+        See the class docstring for the exact semantics of the items, the radius and the counts.
+        An empty index gives empty results with radius 0 and nothing probed.
+        """
+        query_keys = _code_words(_check_codes_width(query_codes, self._n_bits, "query_codes"))[:, 0]
+        k = _check_positive_int(k, "k")
+        if strategy not in ("auto", "probe", "scan"):
+            raise ValueError(f"strategy: expected 'auto', 'probe' or 'scan', got {strategy!r}")
+        tables = self._built()
+        n_wanted = min(k, len(tables.item_ids))
+        if n_wanted == 0:
+            empty = BucketResult(np.zeros(0, np.int64), np.zeros(0, np.int32), 0, 0, 0)
+            return [empty for _ in query_keys]
+        if strategy == "scan":
+            return [self._scan(tables, key, n_wanted) for key in query_keys]
+        return [self._probe(tables, key, n_wanted, may_scan=strategy == "auto") for key in query_keys]
+
+    def _probe(self, tables: _BucketTables, query_key: np.uint64, n_wanted: int, may_scan: bool) -> BucketResult:
+        """Algorithm 1 proper: probe whole rings of addresses with a vectorised binary search."""
+        item_distances = np.full(len(tables.item_ids), _UNSEEN, dtype=np.uint8)
+        found_by_radius: list[np.ndarray] = []
+        n_found = probes_below = visited_below = 0
+        for radius in range(self._n_bits + 1):
+            ring_size = math.comb(self._n_bits, radius)
+            if may_scan and ring_size > _PROBES_PER_CODE * len(tables.bucket_of_code):
+                return self._scan(tables, query_key, n_wanted)
+            if ring_size > _MAX_RING_SIZE:
+                raise ValueError(
+                    f"strategy='probe': radius {radius} has {ring_size} addresses (limit {_MAX_RING_SIZE}); "
+                    "use strategy='auto' or 'scan'"
+                )
+            addresses = _ring_flips(self._n_bits, radius) ^ query_key
+            slots = np.minimum(np.searchsorted(tables.bucket_keys, addresses), len(tables.bucket_keys) - 1)
+            ring_ranks = np.flatnonzero(tables.bucket_keys[slots] == addresses)
+            ring_buckets = slots[ring_ranks]
+            new_items, new_per_bucket = tables.first_appearances(ring_buckets, item_distances, _UNSEEN)
+            item_distances[new_items] = radius
+            if n_found + len(new_items) >= n_wanted:
+                inside_items = np.concatenate(found_by_radius) if found_by_radius else np.zeros(0, np.int64)
+                return tables.result(
+                    inside_items, item_distances[inside_items], radius, new_items, n_wanted - n_found,
+                    new_per_bucket, ring_ranks, probes_below, visited_below,
+                )
+            found_by_radius.append(new_items)
+            n_found += len(new_items)
+            probes_below += ring_size
+            visited_below += len(ring_buckets)
+        raise AssertionError("unreachable: radius n_bits reaches every bucket")
+
+    def _scan(self, tables: _BucketTables, query_key: np.uint64, n_wanted: int) -> BucketResult:
+        """Same answer as :meth:`_probe` from the distances to every bucket, with Algorithm 1's
+        counts obtained by ranking the buckets of the last radius in probe order."""
+        bucket_distances = np.bitwise_count(tables.bucket_keys ^ query_key)
+        item_distances = tables.item_distances(bucket_distances)
+        items_within = np.cumsum(np.bincount(item_distances, minlength=self._n_bits + 1))
+        radius = int(np.searchsorted(items_within, n_wanted))
+        inside_items = np.flatnonzero(item_distances < radius)
+        inside_items = inside_items[np.argsort(item_distances[inside_items], kind="stable")]
+        ring_buckets = np.flatnonzero(bucket_distances == radius)
+        ring_ranks = _colex_ranks(tables.bucket_keys[ring_buckets] ^ query_key, self._n_bits)
+        probe_order = np.argsort(ring_ranks)
+        ring_buckets, ring_ranks = ring_buckets[probe_order], ring_ranks[probe_order]
+        new_items, new_per_bucket = tables.first_appearances(ring_buckets, item_distances, radius)
+        return tables.result(
+            inside_items, item_distances[inside_items], radius, new_items,
+            n_wanted - len(inside_items), new_per_bucket, ring_ranks,
+            _probes_below(self._n_bits, radius), int(np.count_nonzero(bucket_distances < radius)),
+        )
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the index to ``path`` (versioned ``.npz``, no pickle, sha256-checked, atomic)."""
+        _write_index_file(
+            path, type(self).__name__, self._n_bits,
+            {"code_keys": self._code_keys, "code_item_ids": self._code_item_ids},
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> BucketIndex:
+        """Read an index written by :meth:`save`; any other file raises ``ValueError``."""
+        n_bits, arrays = _read_index_file(path, cls.__name__)
+        keys, item_ids = arrays.get("code_keys"), arrays.get("code_item_ids")
+        if (
+            keys is None or item_ids is None or keys.dtype != np.uint64 or item_ids.dtype != np.int64
+            or keys.ndim != 1 or keys.shape != item_ids.shape
+        ):
+            raise ValueError(
+                f"{os.fspath(path)}: expected uint64 code_keys and int64 code_item_ids of one length"
+            )
+        if n_bits > 64 or (n_bits < 64 and len(keys) and int(keys.max()) >> n_bits):
+            raise ValueError(f"{os.fspath(path)}: code_keys do not fit n_bits={n_bits}")
+        index = cls(n_bits)
+        index._add_keys(keys, item_ids)
+        return index
+
+
+@dataclass(frozen=True)
+class _BucketTables:
+    """The search structures of a :class:`BucketIndex`, rebuilt after each ``add``.
+
+    Items are renumbered densely ``0 .. n_items - 1`` in ascending id order, so ordering by dense
+    index is ordering by id.
+    """
+
+    item_ids: np.ndarray
+    """``int64`` id of each dense item."""
+    bucket_keys: np.ndarray
+    """Sorted distinct ``uint64`` codes."""
+    bucket_starts: np.ndarray
+    """``bucket_members[bucket_starts[b]:bucket_starts[b + 1]]`` are the items of bucket ``b``."""
+    bucket_members: np.ndarray
+    """Dense item indices, bucket by bucket, ascending within a bucket."""
+    bucket_of_code: np.ndarray
+    """Bucket of each code, codes grouped by dense item."""
+    item_code_starts: np.ndarray
+    """Start of each item's codes in ``bucket_of_code``."""
+
+    @classmethod
+    def build(cls, code_keys: np.ndarray, code_item_ids: np.ndarray) -> _BucketTables:
+        item_ids, dense_item_of_code = np.unique(code_item_ids, return_inverse=True)
+        bucket_keys, bucket_of_code = np.unique(code_keys, return_inverse=True)
+        by_bucket = np.lexsort((dense_item_of_code, bucket_of_code))
+        by_item = np.argsort(dense_item_of_code, kind="stable")
+        return cls(
+            item_ids=item_ids,
+            bucket_keys=bucket_keys,
+            bucket_starts=np.searchsorted(bucket_of_code[by_bucket], np.arange(len(bucket_keys) + 1)),
+            bucket_members=dense_item_of_code[by_bucket],
+            bucket_of_code=bucket_of_code[by_item],
+            item_code_starts=np.searchsorted(dense_item_of_code[by_item], np.arange(len(item_ids))),
+        )
+
+    def item_distances(self, bucket_distances: np.ndarray) -> np.ndarray:
+        """Per dense item, the minimum distance over its codes (MCH eq. 5)."""
+        code_distances = bucket_distances[self.bucket_of_code]
+        if len(self.bucket_of_code) == len(self.item_ids):  # one code per item
+            return code_distances
+        return np.minimum.reduceat(code_distances, self.item_code_starts)
+
+    def first_appearances(
+        self, buckets: np.ndarray, item_distances: np.ndarray, new_distance: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Walk ``buckets`` in order, looking at the items whose entry in ``item_distances`` is
+        ``new_distance`` (those not found at a smaller radius): these items (ascending) and, per
+        bucket, how many of them appear there for the first time."""
+        starts = self.bucket_starts[buckets]
+        sizes = self.bucket_starts[buckets + 1] - starts
+        member_slots = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
+        members = self.bucket_members[member_slots]
+        owners = np.repeat(np.arange(len(buckets)), sizes)
+        keep = item_distances[members] == new_distance
+        new_items, first_slots = np.unique(members[keep], return_index=True)
+        return new_items, np.bincount(owners[keep][first_slots], minlength=len(buckets))
+
+    def result(
+        self,
+        inside_items: np.ndarray,
+        inside_distances: np.ndarray,
+        radius: int,
+        ring_items: np.ndarray,
+        n_from_ring: int,
+        new_per_ring_bucket: np.ndarray,
+        ring_ranks: np.ndarray,
+        probes_below: int,
+        visited_below: int,
+    ) -> BucketResult:
+        """Assemble a result from the items inside ``radius`` (sorted by (distance, id)), the
+        items first found at ``radius`` and the ring's buckets in probe order."""
+        stop = int(np.searchsorted(np.cumsum(new_per_ring_bucket), n_from_ring))
+        dense_items = np.concatenate([inside_items, np.sort(ring_items)[:n_from_ring]])
+        distances = np.concatenate([inside_distances, np.full(n_from_ring, radius)]).astype(np.int32)
+        return BucketResult(
+            ids=self.item_ids[dense_items],
+            distances=distances,
+            radius=radius,
+            buckets_probed=probes_below + int(ring_ranks[stop]) + 1,
+            buckets_visited=visited_below + stop + 1,
+        )
