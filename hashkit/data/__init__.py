@@ -15,6 +15,7 @@ from hashkit.data.listfile import load_list_file, load_list_trio, read_list_file
 from hashkit.data.load import DATASET_LOADERS, load_dataset
 from hashkit.data.mosaic import MosaicLayout, make_fashion_mosaic
 from hashkit.data.protocols import (
+    PAPER_PROTOCOLS,
     PAPER_SETTINGS,
     PROTOCOLS,
     PaperSetting,
@@ -33,6 +34,7 @@ __all__ = [
     "ImageDataset",
     "ImageFiles",
     "MosaicLayout",
+    "PAPER_PROTOCOLS",
     "PAPER_SETTINGS",
     "PROTOCOLS",
     "PaperSetting",

@@ -121,14 +121,11 @@ class ImageDataset:
                 f"({len(labels)},), got {self.official_test.dtype} of shape {self.official_test.shape}"
             )
         if self.given_split is not None:
-            largest = max(
-                (int(role.max()) for role in (self.given_split.query, self.given_split.database,
-                                               self.given_split.train) if role.size),
-                default=-1,
-            )
-            if largest >= len(labels):
+            split = self.given_split
+            referenced = np.concatenate([split.query, split.database, split.train])
+            if referenced.size and referenced.max() >= len(labels):
                 raise ValueError(
-                    f"dataset {self.name!r}: given_split refers to item {largest}, "
+                    f"dataset {self.name!r}: given_split refers to item {referenced.max()}, "
                     f"but the dataset has {len(labels)} items"
                 )
 

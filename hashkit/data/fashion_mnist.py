@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from hashkit.data import locate
 from hashkit.data.dataset import ArrayImages, ImageDataset
 from hashkit.data.idx import read_idx_gz
-from hashkit.data import locate
 
 FASHION_MNIST_DIR = "fashion-mnist"
 SYSTEM_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -43,7 +43,8 @@ def find_fashion_mnist(data_root: str | os.PathLike | None = None) -> Path:
         "  - as root: apt-get install dataset-fashion-mnist "
         f"(installs into {SYSTEM_FASHION_MNIST_DIR})\n"
         f"  - copy the four files into {locate.REPO_DATA_DIR / FASHION_MNIST_DIR}/\n"
-        f"  - set {locate.DATA_ENV_VAR}=<dir> (the dir itself or <dir>/{FASHION_MNIST_DIR} holding the files)\n"
+        f"  - set {locate.DATA_ENV_VAR}=<dir> (the dir itself or <dir>/{FASHION_MNIST_DIR} "
+        "holding the files)\n"
         "  - pass data_root=<dir> to load_fashion_mnist / load_dataset"
     )
 

@@ -63,7 +63,7 @@ def read_list_file(list_file: str | os.PathLike) -> ListEntries:
         row, column = np.argwhere(not_binary)[0]
         raise ValueError(
             f"{list_file}, line {numbered[row][0]}: label {column + 1} is "
-            f"{label_tokens[row, column]!r}, expected 0 or 1"
+            f"{str(label_tokens[row, column])!r}, expected 0 or 1"
         )
     return ListEntries(
         file=list_file,
@@ -93,7 +93,9 @@ def _check_images_exist(entries: ListEntries, image_root: Path) -> None:
         )
 
 
-def _class_names(class_names: list[str] | tuple[str, ...] | None, n_labels: int, source: Path) -> tuple[str, ...]:
+def _class_names(
+    class_names: list[str] | tuple[str, ...] | None, n_labels: int, source: Path
+) -> tuple[str, ...]:
     if class_names is None:
         return tuple(f"class_{index}" for index in range(n_labels))
     if len(class_names) != n_labels:

@@ -13,7 +13,8 @@ Expected layout under a data root (``data_root``, else ``$HASHKIT_DATA``, else t
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from hashkit.data import locate
 from hashkit.data.cifar import load_cifar10
@@ -53,7 +54,8 @@ def _list_trio_loader(name: str) -> Callable[..., ImageDataset]:
             )
         names_file = list_dir / CLASS_NAMES_FILE
         if "class_names" not in options and names_file.is_file():
-            options["class_names"] = [line.strip() for line in names_file.read_text().splitlines() if line.strip()]
+            lines = names_file.read_text().splitlines()
+            options["class_names"] = [line.strip() for line in lines if line.strip()]
         return load_list_trio(list_dir, name=name, **options)
 
     return load

@@ -100,7 +100,8 @@ def make_fashion_mosaic(
     test part, because its mosaics mix items of Fashion-MNIST's train and test parts.
     """
     probabilities = np.asarray(item_count_probabilities, dtype=float)
-    if probabilities.shape != (N_CELLS,) or (probabilities < 0).any() or not np.isclose(probabilities.sum(), 1):
+    valid = probabilities.shape == (N_CELLS,) and (probabilities >= 0).all()
+    if not valid or not np.isclose(probabilities.sum(), 1):
         raise ValueError(
             "item_count_probabilities: expected 4 non-negative numbers summing to 1 "
             f"(chances of 1, 2, 3, 4 items), got {item_count_probabilities!r}"
@@ -130,10 +131,11 @@ def make_fashion_mosaic(
     cells[occupied] = source_pixels[chosen_sources]
     # (n, row, col, h, w, ...) -> (n, row, h, col, w, ...) -> (n, 2h, 2w, ...)
     grid = cells.reshape(n_mosaics, GRID, GRID, *cell_pixels).swapaxes(2, 3)
-    pixels = np.ascontiguousarray(grid).reshape(n_mosaics, GRID * cell_height, GRID * cell_width, *cell_pixels[2:])
+    mosaic_shape = (GRID * cell_height, GRID * cell_width, *cell_pixels[2:])
+    pixels = np.ascontiguousarray(grid).reshape(n_mosaics, *mosaic_shape)
 
     labels = np.zeros((n_mosaics, source.n_classes), dtype=np.uint8)
-    mosaic_of_item = np.repeat(np.arange(n_mosaics), N_CELLS)[occupied.ravel()]
+    mosaic_of_item, _ = np.nonzero(occupied)
     labels[mosaic_of_item, item_classes[occupied]] = 1
 
     return ImageDataset(

@@ -17,7 +17,8 @@ and the training set, and the database is every item that is not a query. What d
   10,500 training images; pass ``train_total=10_500`` for it.)
 * **DSAH** (§5.1, Table 2): CIFAR-10, 100 queries per class, the rest is the retrieval set and
   1,000 per class of it train; FLICKR25K, 1,000 queries and 10,000 training images from the
-  retrieval set; NUS-WIDE, 2,100 queries and 10,500 training images.
+  retrieval set; NUS-WIDE, 2,100 queries and 10,500 training images (where from is not said;
+  we draw them from the retrieval set, as for the other two datasets).
 * **BGAN** (§4.1.1): CIFAR-10 and NUS-WIDE, 100 queries and 1,000 training images per class;
   Flickr, 1,000 queries and 4,000 training images. BGAN does not name its database; we take
   every non-query item, which holds the training set, as DSAH's Table 2 does when it reports
@@ -48,7 +49,8 @@ from hashkit.data.dataset import ImageDataset
 from hashkit.data.sampling import draw_per_class, draw_total
 from hashkit.data.split import Split
 
-PROTOCOLS = ("fdah", "dshc", "dsah", "bgan", "mch", "given")
+PAPER_PROTOCOLS = ("fdah", "dshc", "dsah", "bgan", "mch")
+PROTOCOLS = (*PAPER_PROTOCOLS, "given")
 NUS_WIDE_CLASSES = 21
 
 
@@ -276,7 +278,9 @@ def protocol_split(
     return Split(query=query, database=database, train=train, protocol=protocol)
 
 
-def _draw(draw: Draw, dataset: ImageDataset, pool: np.ndarray, rng: np.random.Generator, what: str) -> np.ndarray:
+def _draw(
+    draw: Draw, dataset: ImageDataset, pool: np.ndarray, rng: np.random.Generator, what: str
+) -> np.ndarray:
     if draw.per_class is not None:
         return draw_per_class(dataset.labels, pool, draw.per_class, rng, what)
     return draw_total(pool, draw.total, rng, what)
@@ -293,7 +297,8 @@ def draw_round_sample(train: np.ndarray, sample_size: int, seed: int, round_inde
     train = np.asarray(train, dtype=np.int64)
     if not isinstance(sample_size, (int, np.integer)) or not 1 <= sample_size <= train.size:
         raise ValueError(
-            f"sample_size: expected an int in 1..{train.size:,} (the training set's size), got {sample_size!r}"
+            f"sample_size: expected an int in 1..{train.size:,} (the training set's size), "
+            f"got {sample_size!r}"
         )
     if round_index < 0:
         raise ValueError(f"round_index: expected >= 0, got {round_index}")
@@ -332,7 +337,9 @@ def protocol_table() -> pd.DataFrame:
     return table
 
 
-def split_table(dataset: ImageDataset, seed: int = 0, protocols: tuple[str, ...] = PROTOCOLS[:-1]) -> pd.DataFrame:
+def split_table(
+    dataset: ImageDataset, seed: int = 0, protocols: tuple[str, ...] = PAPER_PROTOCOLS
+) -> pd.DataFrame:
     """The splits each protocol gives on ``dataset``: sizes, overlaps and the setting applied.
 
     One row per protocol; protocols whose sizes ``dataset`` cannot hold get a row with the

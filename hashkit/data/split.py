@@ -29,8 +29,9 @@ class Split:
 
     ``query`` items are searched for, ``database`` items are searched in, ``train`` items fit
     the model. Each is a 1-D ``int64`` array of indices into one dataset, without repeats
-    (the sampled protocols return them sorted; a given list keeps its file order). Whether roles may overlap is the protocol's business (see
-    :mod:`hashkit.data.protocols`); :meth:`overlaps` reports it.
+    (the sampled protocols return them sorted; a given list keeps its file order). Whether
+    roles may overlap is the protocol's business (see :mod:`hashkit.data.protocols`);
+    :meth:`overlaps` reports it.
     """
 
     query: np.ndarray
