@@ -33,15 +33,14 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         temporary.unlink(missing_ok=True)
 
 
-def save_table(table: pd.DataFrame, out_dir: str | os.PathLike, name: str) -> Path:
-    """Write ``table`` as ``out_dir/name.csv`` (atomically) and return the path."""
+def save_table(table: pd.DataFrame, out_dir: str | os.PathLike, name: str) -> None:
+    """Write ``table`` as ``out_dir/name.csv`` (atomically)."""
     path = Path(out_dir) / f"{name}.csv"
     with atomic_path(path) as temporary:
         table.to_csv(temporary, index=False, float_format="%.6g", lineterminator="\n")
-    return path
 
 
-def save_figure(figure: Figure, out_dir: str | os.PathLike, name: str) -> tuple[Path, Path]:
+def save_figure(figure: Figure, out_dir: str | os.PathLike, name: str) -> None:
     """Write ``figure`` as ``out_dir/name.png`` and ``.svg`` (atomically, byte-reproducibly)."""
     png_path = Path(out_dir) / f"{name}.png"
     svg_path = Path(out_dir) / f"{name}.svg"
@@ -51,4 +50,3 @@ def save_figure(figure: Figure, out_dir: str | os.PathLike, name: str) -> tuple[
             figure.savefig(temporary, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
         with atomic_path(svg_path) as temporary:
             figure.savefig(temporary, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
-    return png_path, svg_path

@@ -134,7 +134,8 @@ def execute_chapter(chapter: Chapter, parameters: dict[str, object], kernel: str
 
     if not chapter.source.is_file():
         raise FileNotFoundError(f"chapter {chapter.name!r}: notebook source {chapter.source} does not exist")
-    parameters = {**parameters, "out_dir": str(chapter.out_dir)}
+    # Relative to the root, the notebook's working directory: the executed page names no machine path.
+    parameters = {**parameters, "out_dir": chapter.out_dir.relative_to(chapter.root).as_posix()}
     key = _chapter_key(chapter, parameters, _source_fingerprint(chapter.root))
     if not force and chapter.executed_notebook.is_file() and chapter.stamp.is_file():
         if json.loads(chapter.stamp.read_text()).get("key") == key:

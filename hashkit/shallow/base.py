@@ -1,0 +1,37 @@
+"""What every shallow hashing estimator shares: parameter and input checks, and the encode contract."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def check_n_bits(n_bits: int) -> int:
+    """``n_bits`` as a positive int, or a ``ValueError`` naming it."""
+    if isinstance(n_bits, bool) or not isinstance(n_bits, (int, np.integer)) or n_bits <= 0:
+        raise ValueError(f"n_bits: expected a positive integer, got {n_bits!r}")
+    return int(n_bits)
+
+
+def check_features(features: np.ndarray, name: str = "features", n_dims: int | None = None) -> np.ndarray:
+    """``features`` as a finite 2-D float array (with ``n_dims`` columns when given), or a clear error."""
+    features = np.asarray(features)
+    if features.ndim != 2 or len(features) == 0:
+        raise ValueError(f"{name}: expected a non-empty 2-D array (n_items, n_dims), got shape {features.shape}")
+    if not np.issubdtype(features.dtype, np.number):
+        raise ValueError(f"{name}: expected numbers, got dtype {features.dtype}")
+    if n_dims is not None and features.shape[1] != n_dims:
+        raise ValueError(f"{name}: expected {n_dims} dimensions (as in fit), got {features.shape[1]}")
+    features = features.astype(np.float64 if features.dtype == np.float64 else np.float32, copy=False)
+    if not np.isfinite(features).all():
+        raise ValueError(f"{name}: contains NaN or infinite values")
+    return features
+
+
+class ShallowHasher:
+    """Base of the shallow estimators: hyper-parameters in ``__init__``, learned state ending in ``_``."""
+
+    n_bits: int
+
+    def _check_fitted(self, *attributes: str) -> None:
+        if any(not hasattr(self, attribute) for attribute in attributes):
+            raise RuntimeError(f"{type(self).__name__}: call fit() before encode()")
