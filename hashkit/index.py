@@ -41,11 +41,11 @@ FORMAT_VERSION = 1
 _FETCH_FACTOR = 2
 # First block of the id-ordered scan that resolves a tie group faiss cut short; doubles after.
 _FIRST_SCAN_BLOCK = 1 << 16
-# BucketIndex "auto" probes a ring only while it holds at most this many addresses per stored
-# code: one probe (a binary search) costs about as much as scanning a few codes.
-_PROBES_PER_CODE = 1
-# Largest ring BucketIndex(strategy="probe") will materialise (8 bytes per address).
-_MAX_RING_SIZE = 1 << 25
+# Fibonacci hashing (2**64 / golden ratio, odd): the top bits of key * this mix all key bits.
+_HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+# Largest ring BucketIndex(strategy="probe") will materialise (8 bytes per address, cached);
+# it holds radius 5 of 64-bit codes.
+_MAX_RING_SIZE = 1 << 23
 # Marks an item not yet found in a bucket search; larger than any distance of <= 64 bits.
 _UNSEEN = np.uint8(255)
 
@@ -328,9 +328,9 @@ class BucketResult:
 def _ring_flips(n_bits: int, radius: int) -> np.ndarray:
     """All ``n_bits``-bit masks with ``radius`` bits set, as increasing ``uint64`` integers.
 
-    That is the colexicographic order of the flipped positions: masks whose highest bit is ``h``
-    are ``2**h`` plus the masks of one fewer bit below ``h``, which form a prefix of the sorted
-    masks of one fewer bit.
+    Increasing integers are the colexicographic order of the flipped positions. Masks whose
+    highest bit is ``h`` are ``2**h`` plus the masks of one fewer bit below ``h``, and those
+    form a prefix of the sorted masks of one fewer bit: one concatenation per ``h``.
     """
     if radius == 0:
         flips = np.zeros(1, dtype=np.uint64)
@@ -344,24 +344,11 @@ def _ring_flips(n_bits: int, radius: int) -> np.ndarray:
     return flips
 
 
-_BINOMIALS = np.array([[math.comb(n, j) for j in range(66)] for n in range(65)], dtype=np.int64)
-
-
-def _colex_ranks(flips: np.ndarray, n_bits: int) -> np.ndarray:
-    """Position of each mask within :func:`_ring_flips` of its bit count: with set bits
-    ``c_1 < c_2 < ...``, the rank is ``sum_i C(c_i, i)`` (the combinatorial number system)."""
-    ranks = np.zeros(len(flips), dtype=np.int64)
-    bits_seen = np.zeros(len(flips), dtype=np.int64)
-    for position in range(n_bits):
-        is_set = ((flips >> np.uint64(position)) & np.uint64(1)).astype(bool)
-        bits_seen += is_set
-        ranks += np.where(is_set, _BINOMIALS[position, bits_seen], 0)
-    return ranks
-
-
-def _probes_below(n_bits: int, radius: int) -> int:
-    """Addresses at Hamming distance ``< radius`` from any code: ``sum_{j < radius} C(n_bits, j)``."""
-    return sum(math.comb(n_bits, j) for j in range(radius))
+def _colex_rank(flip: int) -> int:
+    """Position of ``flip`` in :func:`_ring_flips` of its bit count: with set bits
+    ``c_1 < c_2 < ...``, ``sum_i C(c_i, i)`` (the combinatorial number system)."""
+    positions = [position for position in range(flip.bit_length()) if flip >> position & 1]
+    return sum(math.comb(position, count) for count, position in enumerate(positions, start=1))
 
 
 class BucketIndex:
@@ -376,20 +363,23 @@ class BucketIndex:
     from the query, puts the items of non-empty buckets into a set ``U``, and stops at the first
     address after which ``|U| >= K``. Within a radius, addresses are probed in increasing order
     of the flip mask ``query XOR address`` read as an integer with bit ``i`` worth ``2**i``
-    (the colexicographic order of the flipped positions); within a bucket, items come in id order.
+    (the colexicographic order of the flipped positions).
 
     **What** :meth:`search` **returns**: the ``K`` items with the smallest (distance, id), exactly
     a brute-force ranking, and the smallest radius holding ``K`` items. They can differ from
     Algorithm 1's "first ``K`` in ``U``" only in which items tied at the last radius are kept:
-    brute force keeps the smallest ids. ``buckets_probed`` and ``buckets_visited`` are Algorithm
-    1's counts: every address at radius ``< r`` plus the addresses at radius ``r`` up to its
-    stopping one. ``K > n_items`` returns every item; the counts are then those of the search
-    stopping once the last item is found.
+    brute force keeps the smallest ids, so the whole last radius is always looked at.
+    ``buckets_probed`` and ``buckets_visited`` are Algorithm 1's counts: every address at radius
+    ``< r`` plus the addresses at radius ``r`` up to its stopping one. ``K > n_items`` returns
+    every item; the counts are then those of the search stopping once the last item is found.
 
-    **Probe or scan**: with ``strategy="auto"`` a radius whose address count exceeds the number
-    of stored codes is not probed; the query is answered by scanning all buckets instead, and
-    the counts are then computed by counting (ranks of buckets in the enumeration order), so
-    they are the same as probing would give. ``"probe"`` and ``"scan"`` force one path.
+    **Probe or scan**: each radius's non-empty buckets come either from probing its addresses
+    (binary search in the sorted bucket keys, behind a hashed occupancy filter that rejects most
+    empty addresses at once) or from scanning: the distance of every bucket to the query,
+    computed once, then grouped by distance. Both give the same buckets, so the same results and
+    counts. Probing one address and scanning one bucket cost about the same (~4 ns measured),
+    so ``strategy="auto"`` probes while a radius has at most ``n_buckets`` addresses and scans
+    from the first radius that has more; ``"probe"`` and ``"scan"`` force one way throughout.
     """
 
     def __init__(self, n_bits: int) -> None:
@@ -419,7 +409,7 @@ class BucketIndex:
     def add(self, codes: np.ndarray, item_ids: np.ndarray | None = None) -> None:
         """Add ``(n_codes, n_bits)`` ±1 codes, code ``j`` belonging to item ``item_ids[j]``.
 
-        ``item_ids``: non-negative ``int64`` of shape ``(n_codes,)``; a repeated id (here or in
+        ``item_ids``: non-negative integers of shape ``(n_codes,)``; a repeated id (here or in
         an earlier ``add``) is one item with several codes. Default: each code is a new item,
         with consecutive ids after the largest id so far (starting at ``n_items`` when ids are
         ``0 .. n_items - 1``, the usual case).
@@ -454,8 +444,8 @@ class BucketIndex:
     ) -> list[BucketResult]:
         """Hash bucket search for ``K = k`` items per query; one :class:`BucketResult` per query.
 
-        See the class docstring for the exact semantics of the items, the radius and the counts.
-        An empty index gives empty results with radius 0 and nothing probed.
+        See the class docstring for the exact semantics of the items, the radius, the counts and
+        ``strategy``. An empty index gives empty results with radius 0 and nothing probed.
         """
         query_keys = _code_words(_check_codes_width(query_codes, self._n_bits, "query_codes"))[:, 0]
         k = _check_positive_int(k, "k")
@@ -466,61 +456,52 @@ class BucketIndex:
         if n_wanted == 0:
             empty = BucketResult(np.zeros(0, np.int64), np.zeros(0, np.int32), 0, 0, 0)
             return [empty for _ in query_keys]
-        if strategy == "scan":
-            return [self._scan(tables, key, n_wanted) for key in query_keys]
-        return [self._probe(tables, key, n_wanted, may_scan=strategy == "auto") for key in query_keys]
+        return [self._search_one(tables, key, n_wanted, strategy) for key in query_keys]
 
-    def _probe(self, tables: _BucketTables, query_key: np.uint64, n_wanted: int, may_scan: bool) -> BucketResult:
-        """Algorithm 1 proper: probe whole rings of addresses with a vectorised binary search."""
-        item_distances = np.full(len(tables.item_ids), _UNSEEN, dtype=np.uint8)
+    def _search_one(self, tables: _BucketTables, query_key: np.uint64, n_wanted: int, strategy: str) -> BucketResult:
+        item_radius = np.full(len(tables.item_ids), _UNSEEN, dtype=np.uint8)  # radius an item was found at
         found_by_radius: list[np.ndarray] = []
         n_found = probes_below = visited_below = 0
+        scan: _BucketScan | None = None
         for radius in range(self._n_bits + 1):
             ring_size = math.comb(self._n_bits, radius)
-            if may_scan and ring_size > _PROBES_PER_CODE * len(tables.bucket_of_code):
-                return self._scan(tables, query_key, n_wanted)
-            if ring_size > _MAX_RING_SIZE:
+            if scan is None and (
+                strategy == "scan"
+                or (strategy == "auto" and ring_size > len(tables.bucket_keys))
+            ):
+                scan = _BucketScan(tables.bucket_keys, query_key, self._n_bits)
+            if scan is not None:
+                ring_buckets = scan.buckets_at(radius)
+            elif ring_size > _MAX_RING_SIZE:
                 raise ValueError(
                     f"strategy='probe': radius {radius} has {ring_size} addresses (limit {_MAX_RING_SIZE}); "
                     "use strategy='auto' or 'scan'"
                 )
-            addresses = _ring_flips(self._n_bits, radius) ^ query_key
-            slots = np.minimum(np.searchsorted(tables.bucket_keys, addresses), len(tables.bucket_keys) - 1)
-            ring_ranks = np.flatnonzero(tables.bucket_keys[slots] == addresses)
-            ring_buckets = slots[ring_ranks]
-            new_items, new_per_bucket = tables.first_appearances(ring_buckets, item_distances, _UNSEEN)
-            item_distances[new_items] = radius
+            else:
+                ring_buckets = tables.probe(_ring_flips(self._n_bits, radius) ^ query_key)
+            new_items = tables.unseen_members(ring_buckets, item_radius)
             if n_found + len(new_items) >= n_wanted:
-                inside_items = np.concatenate(found_by_radius) if found_by_radius else np.zeros(0, np.int64)
-                return tables.result(
-                    inside_items, item_distances[inside_items], radius, new_items, n_wanted - n_found,
-                    new_per_bucket, ring_ranks, probes_below, visited_below,
+                # the last radius: find where Algorithm 1 stops, walking its buckets in probe order
+                flips = tables.bucket_keys[ring_buckets] ^ query_key
+                ring_buckets = ring_buckets[np.argsort(flips)]  # already sorted when probed
+                stop = tables.stopping_bucket(ring_buckets, item_radius, n_wanted - n_found)
+                stop_flip = int(tables.bucket_keys[ring_buckets[stop]] ^ query_key)
+                inside = np.concatenate(found_by_radius) if found_by_radius else np.zeros(0, np.int64)
+                chosen = np.concatenate([inside, new_items[: n_wanted - n_found]])
+                distances = np.concatenate([item_radius[inside], np.full(n_wanted - n_found, radius)])
+                return BucketResult(
+                    ids=tables.item_ids[chosen],
+                    distances=distances.astype(np.int32),
+                    radius=radius,
+                    buckets_probed=probes_below + _colex_rank(stop_flip) + 1,
+                    buckets_visited=visited_below + stop + 1,
                 )
+            item_radius[new_items] = radius
             found_by_radius.append(new_items)
             n_found += len(new_items)
             probes_below += ring_size
             visited_below += len(ring_buckets)
         raise AssertionError("unreachable: radius n_bits reaches every bucket")
-
-    def _scan(self, tables: _BucketTables, query_key: np.uint64, n_wanted: int) -> BucketResult:
-        """Same answer as :meth:`_probe` from the distances to every bucket, with Algorithm 1's
-        counts obtained by ranking the buckets of the last radius in probe order."""
-        bucket_distances = np.bitwise_count(tables.bucket_keys ^ query_key)
-        item_distances = tables.item_distances(bucket_distances)
-        items_within = np.cumsum(np.bincount(item_distances, minlength=self._n_bits + 1))
-        radius = int(np.searchsorted(items_within, n_wanted))
-        inside_items = np.flatnonzero(item_distances < radius)
-        inside_items = inside_items[np.argsort(item_distances[inside_items], kind="stable")]
-        ring_buckets = np.flatnonzero(bucket_distances == radius)
-        ring_ranks = _colex_ranks(tables.bucket_keys[ring_buckets] ^ query_key, self._n_bits)
-        probe_order = np.argsort(ring_ranks)
-        ring_buckets, ring_ranks = ring_buckets[probe_order], ring_ranks[probe_order]
-        new_items, new_per_bucket = tables.first_appearances(ring_buckets, item_distances, radius)
-        return tables.result(
-            inside_items, item_distances[inside_items], radius, new_items,
-            n_wanted - len(inside_items), new_per_bucket, ring_ranks,
-            _probes_below(self._n_bits, radius), int(np.count_nonzero(bucket_distances < radius)),
-        )
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the index to ``path`` (versioned ``.npz``, no pickle, sha256-checked, atomic)."""
@@ -564,69 +545,65 @@ class _BucketTables:
     """``bucket_members[bucket_starts[b]:bucket_starts[b + 1]]`` are the items of bucket ``b``."""
     bucket_members: np.ndarray
     """Dense item indices, bucket by bucket, ascending within a bucket."""
-    bucket_of_code: np.ndarray
-    """Bucket of each code, codes grouped by dense item."""
-    item_code_starts: np.ndarray
-    """Start of each item's codes in ``bucket_of_code``."""
+    filter_shift: np.uint64
+    """``64 - log2(len(occupied))``: the hash of a key is its top bits after the multiplication."""
+    occupied: np.ndarray
+    """``bool`` per hash value: does any bucket key hash there (so an address may be a bucket)."""
 
     @classmethod
     def build(cls, code_keys: np.ndarray, code_item_ids: np.ndarray) -> _BucketTables:
         item_ids, dense_item_of_code = np.unique(code_item_ids, return_inverse=True)
         bucket_keys, bucket_of_code = np.unique(code_keys, return_inverse=True)
         by_bucket = np.lexsort((dense_item_of_code, bucket_of_code))
-        by_item = np.argsort(dense_item_of_code, kind="stable")
+        # about 1/16 of empty addresses pass the filter; the table stays within 64 MiB
+        filter_bits = int(np.clip(math.ceil(math.log2(len(bucket_keys) + 1)) + 4, 10, 26))
+        filter_shift = np.uint64(64 - filter_bits)
+        occupied = np.zeros(1 << filter_bits, dtype=bool)
+        occupied[(bucket_keys * _HASH_MULTIPLIER) >> filter_shift] = True
         return cls(
             item_ids=item_ids,
             bucket_keys=bucket_keys,
             bucket_starts=np.searchsorted(bucket_of_code[by_bucket], np.arange(len(bucket_keys) + 1)),
             bucket_members=dense_item_of_code[by_bucket],
-            bucket_of_code=bucket_of_code[by_item],
-            item_code_starts=np.searchsorted(dense_item_of_code[by_item], np.arange(len(item_ids))),
+            filter_shift=filter_shift,
+            occupied=occupied,
         )
 
-    def item_distances(self, bucket_distances: np.ndarray) -> np.ndarray:
-        """Per dense item, the minimum distance over its codes (MCH eq. 5)."""
-        code_distances = bucket_distances[self.bucket_of_code]
-        if len(self.bucket_of_code) == len(self.item_ids):  # one code per item
-            return code_distances
-        return np.minimum.reduceat(code_distances, self.item_code_starts)
+    def probe(self, addresses: np.ndarray) -> np.ndarray:
+        """The buckets at ``addresses`` that exist, in the order of ``addresses``."""
+        candidates = addresses[self.occupied[(addresses * _HASH_MULTIPLIER) >> self.filter_shift]]
+        slots = np.minimum(np.searchsorted(self.bucket_keys, candidates), len(self.bucket_keys) - 1)
+        return slots[self.bucket_keys[slots] == candidates]
 
-    def first_appearances(
-        self, buckets: np.ndarray, item_distances: np.ndarray, new_distance: int
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Walk ``buckets`` in order, looking at the items whose entry in ``item_distances`` is
-        ``new_distance`` (those not found at a smaller radius): these items (ascending) and, per
-        bucket, how many of them appear there for the first time."""
+    def _members(self, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The items of ``buckets`` concatenated in order, and the position of each one's bucket."""
         starts = self.bucket_starts[buckets]
         sizes = self.bucket_starts[buckets + 1] - starts
         member_slots = np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(sizes.sum())
-        members = self.bucket_members[member_slots]
-        owners = np.repeat(np.arange(len(buckets)), sizes)
-        keep = item_distances[members] == new_distance
-        new_items, first_slots = np.unique(members[keep], return_index=True)
-        return new_items, np.bincount(owners[keep][first_slots], minlength=len(buckets))
+        return self.bucket_members[member_slots], np.repeat(np.arange(len(buckets)), sizes)
 
-    def result(
-        self,
-        inside_items: np.ndarray,
-        inside_distances: np.ndarray,
-        radius: int,
-        ring_items: np.ndarray,
-        n_from_ring: int,
-        new_per_ring_bucket: np.ndarray,
-        ring_ranks: np.ndarray,
-        probes_below: int,
-        visited_below: int,
-    ) -> BucketResult:
-        """Assemble a result from the items inside ``radius`` (sorted by (distance, id)), the
-        items first found at ``radius`` and the ring's buckets in probe order."""
-        stop = int(np.searchsorted(np.cumsum(new_per_ring_bucket), n_from_ring))
-        dense_items = np.concatenate([inside_items, np.sort(ring_items)[:n_from_ring]])
-        distances = np.concatenate([inside_distances, np.full(n_from_ring, radius)]).astype(np.int32)
-        return BucketResult(
-            ids=self.item_ids[dense_items],
-            distances=distances,
-            radius=radius,
-            buckets_probed=probes_below + int(ring_ranks[stop]) + 1,
-            buckets_visited=visited_below + stop + 1,
-        )
+    def unseen_members(self, buckets: np.ndarray, item_radius: np.ndarray) -> np.ndarray:
+        """The distinct items of ``buckets`` not found at a smaller radius, ascending."""
+        members, _ = self._members(buckets)
+        return np.unique(members[item_radius[members] == _UNSEEN])
+
+    def stopping_bucket(self, buckets: np.ndarray, item_radius: np.ndarray, n_needed: int) -> int:
+        """Position in ``buckets`` (probe order) of the one that brings ``n_needed`` unseen items."""
+        members, owners = self._members(buckets)
+        unseen = item_radius[members] == _UNSEEN
+        _, first_slots = np.unique(members[unseen], return_index=True)
+        new_per_bucket = np.bincount(owners[unseen][first_slots], minlength=len(buckets))
+        return int(np.searchsorted(np.cumsum(new_per_bucket), n_needed))
+
+
+class _BucketScan:
+    """Every bucket's distance to one query, grouped by distance: the buckets of any radius
+    without probing its addresses."""
+
+    def __init__(self, bucket_keys: np.ndarray, query_key: np.uint64, n_bits: int) -> None:
+        distances = np.bitwise_count(bucket_keys ^ query_key)
+        self._by_distance = np.argsort(distances, kind="stable")  # a radix sort for uint8
+        self._starts = np.concatenate([[0], np.cumsum(np.bincount(distances, minlength=n_bits + 1))])
+
+    def buckets_at(self, radius: int) -> np.ndarray:
+        return self._by_distance[self._starts[radius] : self._starts[radius + 1]]

@@ -9,6 +9,7 @@ import os
 import numpy as np
 import pytest
 
+import hashkit.index
 from hashkit.index import BucketIndex, HammingIndex
 
 # --------------------------------------------------------------------------- references
@@ -259,21 +260,28 @@ def test_bucket_search_64_bit_clustered_codes():
     item_ids = np.arange(len(codes)) // 2  # two codes per item
     queries = codes[:4].copy()
     queries[:, [3, 40]] *= -1  # two flips away from a stored code, inside its cluster
-    check_bucket_search(codes, item_ids, queries, (1, 20), ("probe", "scan"))
+    check_bucket_search(codes, item_ids, queries, (1, 20), ("probe", "scan", "auto"))
 
 
-def test_bucket_auto_scans_when_a_ring_outgrows_the_codes(monkeypatch):
+def test_bucket_auto_switches_from_probing_to_scanning(monkeypatch):
     rng = np.random.default_rng(3)
-    codes = random_codes(rng, 50, 16)  # radius ~4 needed; ring sizes pass 50 at radius 2
+    codes = random_codes(rng, 300, 16)  # K=10 needs radius ~4; radius 3 has 560 > 300 addresses
     queries = random_codes(rng, 3, 16)
     index = BucketIndex(16)
     index.add(codes)
     scans = []
-    original_scan = BucketIndex._scan
-    monkeypatch.setattr(BucketIndex, "_scan", lambda self, *args: scans.append(1) or original_scan(self, *args))
+
+    class SpiedScan(hashkit.index._BucketScan):
+        def __init__(self, *args):
+            scans.append(1)
+            super().__init__(*args)
+
+    monkeypatch.setattr(hashkit.index, "_BucketScan", SpiedScan)
+    probed_results = index.search(queries, 10, strategy="probe")
+    assert not scans
     auto_results = index.search(queries, 10)
     assert len(scans) == len(queries)
-    for auto, probed in zip(auto_results, index.search(queries, 10, strategy="probe")):
+    for auto, probed in zip(auto_results, probed_results):
         assert auto.ids.tolist() == probed.ids.tolist()
         assert auto.distances.tolist() == probed.distances.tolist()
         assert (auto.radius, auto.buckets_probed, auto.buckets_visited) == (
