@@ -1,0 +1,99 @@
+"""The whole book: every chapter executed with smoke parameters, the HTML built with warnings as
+errors, the chapter-0 page opened in headless Chromium, and a rerun giving the same tables."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from benchmarks.bench_book import copy_book_sources
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--virtual-time-budget=8000"]
+
+# What chapter 0 must show: each table by a column header it carries, each figure by the file it saves.
+CHAPTER0_TABLE_HEADERS = ["labels per image", "query rule", "train in database", "precision at rank", "AP@3",
+                          "shuffled, seed 0", "mean buckets probed", "HammingIndex (faiss)"]
+CHAPTER0_FIGURES = ["fashion_mnist_samples", "mosaic_samples", "hamming_radius_metrics", "f1_bucket_curves",
+                    "timing_search_speed"]
+
+
+def build_book(root: Path, *extra: str) -> subprocess.CompletedProcess:
+    copy_book_sources(root)
+    return subprocess.run([sys.executable, "-m", "hashkit.book", "--root", str(root), "--smoke", *extra],
+                          capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def built_book(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("book")
+    completed = build_book(root)
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
+    return root
+
+
+def test_every_chapter_is_executed_and_writes_its_artifacts(built_book):
+    out_dir = built_book / "book" / "executed" / "foundations"
+    assert (built_book / "book" / "executed" / "foundations.ipynb").is_file()
+    for name in CHAPTER0_FIGURES:
+        for suffix in (".png", ".svg"):
+            path = out_dir / f"{name}{suffix}"
+            assert path.is_file() and path.stat().st_size > 1000, path
+    assert len(list(out_dir.glob("*.csv"))) >= 8
+    assert not list(out_dir.glob(".*.tmp")), "a temporary file was left behind"
+
+
+def test_the_html_holds_every_page(built_book):
+    site = built_book / "_build" / "html"
+    for page in ["index.html", "book/intro.html", "book/executed/foundations.html", "book/rerun.html",
+                 "book/bibliography.html"]:
+        assert (site / page).is_file(), page
+    bibliography = (site / "book" / "bibliography.html").read_text().lower()
+    for paper in ["multiple code hashing", "hashing by classification", "fast deep asymmetric hashing",
+                  "deep self-adaptive hashing", "binary generative adversarial networks"]:
+        assert paper in bibliography
+
+
+def test_chapter0_renders_its_figures_tables_and_math_in_chromium(built_book):
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (make test installs it when run as root)")
+    page = built_book / "_build" / "html" / "book" / "executed" / "foundations.html"
+    completed = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={built_book / '.chromium'}",
+                                "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    dom = BeautifulSoup(completed.stdout, "html.parser")
+    article = dom.find("article")
+    assert article is not None, "the chapter has no article element"
+
+    images = [image for image in article.find_all("img") if image.get("src", "").endswith(".png")]
+    assert len(images) >= len(CHAPTER0_FIGURES)
+    for image in images:
+        source = (page.parent / image["src"]).resolve()
+        assert source.is_file() and source.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", image["src"]
+
+    headers = {cell.get_text(" ", strip=True) for table in article.find_all("table") for cell in table.find_all("th")}
+    for expected in CHAPTER0_TABLE_HEADERS:
+        assert expected in headers, f"no table with a {expected!r} column in the rendered chapter"
+    assert article.find("mjx-container") is not None, "MathJax did not typeset the chapter's formulas"
+    assert "Traceback" not in article.get_text()
+
+
+def test_a_rerun_with_the_same_seed_gives_byte_identical_tables_and_figures(built_book, tmp_path):
+    completed = build_book(tmp_path, "--no-html")
+    assert completed.returncode == 0, completed.stderr[-5000:]
+    first = built_book / "book" / "executed" / "foundations"
+    second = tmp_path / "book" / "executed" / "foundations"
+    compared = [path.name for path in sorted(first.iterdir())
+                if path.suffix in {".csv", ".png", ".svg"} and not path.name.startswith("timing_")]
+    assert len(compared) >= 15
+    different = [name for name in compared if (first / name).read_bytes() != (second / name).read_bytes()]
+    assert different == []
