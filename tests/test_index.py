@@ -138,7 +138,7 @@ def test_hamming_search_k_beyond_ntotal_returns_ntotal_columns():
     assert empty_ids.shape == empty_distances.shape == (2, 0)
 
 
-@pytest.mark.parametrize("radius", [0, 3, 5, 12])
+@pytest.mark.parametrize("radius", [0, 3, 5, 12, 10**12])
 def test_hamming_range_search_keeps_distances_up_to_radius(radius):
     rng = np.random.default_rng(radius)
     database = tied_codes(rng, 500, 12, 60)
