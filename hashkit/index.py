@@ -22,7 +22,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from numbers import Integral
@@ -31,6 +30,7 @@ from typing import Literal
 import faiss
 import numpy as np
 
+from hashkit.artifacts import atomic_path
 from hashkit.codes import check_codes, pack
 
 FORMAT_NAME = "hashkit-index"
@@ -105,9 +105,7 @@ def _payload_sha256(arrays: dict[str, np.ndarray]) -> str:
 
 
 def _write_index_file(path: str | os.PathLike, class_name: str, n_bits: int, arrays: dict[str, np.ndarray]) -> None:
-    """Write ``arrays`` plus a JSON header atomically: a temporary file in the target directory,
-    then ``os.replace``, so a reader never sees a half-written index."""
-    path = os.fspath(path)
+    """Write ``arrays`` plus a JSON header atomically, so a reader never sees a half-written index."""
     header = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -117,18 +115,8 @@ def _write_index_file(path: str | os.PathLike, class_name: str, n_bits: int, arr
         "sha256": _payload_sha256(arrays),
     }
     header_bytes = np.frombuffer(json.dumps(header, sort_keys=True).encode(), dtype=np.uint8)
-    directory = os.path.dirname(os.path.abspath(path))
-    descriptor, temporary_path = tempfile.mkstemp(dir=directory, prefix=".hashkit-index-", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            np.savez(file, header=header_bytes, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary_path, path)
-    except BaseException:
-        if os.path.exists(temporary_path):
-            os.unlink(temporary_path)
-        raise
+    with atomic_path(path) as temporary, open(temporary, "wb") as file:
+        np.savez(file, header=header_bytes, **arrays)
 
 
 def _read_npz(path: str) -> dict[str, np.ndarray]:
