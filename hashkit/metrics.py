@@ -40,8 +40,8 @@ if TYPE_CHECKING:  # the annotation only: importing the index at run time would 
 TieOrder = Literal["stable", "shuffle"]
 NoRelevant = Literal["zero", "drop"]
 
-# Entries of the (queries x database) distance matrix per chunk. A few million ran about twice as fast
-# here as 25 M (the chunk's sort stays in cache), and a fixed size bounds memory for any database.
+# Entries of the (queries x database) distance matrix per chunk: 4 M was the fastest of 1-32 M in
+# benchmarks/bench_metrics.py (by 5-20 %), and a fixed size bounds memory (~55 MB) for any database.
 _CHUNK_ELEMENTS = 1 << 22
 
 
@@ -78,7 +78,7 @@ def average_precision(
     missing = 0.0 if no_relevant == "zero" else np.nan
     ranks = np.arange(1, depth + 1)
     precisions = np.empty(len(inputs[0]))
-    for block, ranked_relevance, _ in _ranked_chunks(*inputs, depth, tie_order, seed):
+    for block, ranked_relevance in _ranked_chunks(*inputs, depth, tie_order, seed):
         hits = np.cumsum(ranked_relevance, axis=1)
         n_hits = hits[:, -1]
         precision_sum = np.sum(hits / ranks * ranked_relevance, axis=1)
@@ -138,10 +138,12 @@ def precision_recall_at_n(
     lie in ``1..n_database``. Ties follow ``tie_order`` and ``seed`` (module doc, GUIDE §3.5).
     """
     inputs = _check_inputs(query_codes, database_codes, query_labels, database_labels)
+    query_labels, database_labels = inputs[2:]
     n_values = _check_int_values(n_values, "n_values", 1, len(inputs[1]))
     precision_sum = np.zeros(len(n_values))
     recall_sum = np.zeros(len(n_values))
-    for _, ranked_relevance, n_relevant in _ranked_chunks(*inputs, int(n_values.max()), tie_order, seed):
+    for block, ranked_relevance in _ranked_chunks(*inputs, int(n_values.max()), tie_order, seed):
+        n_relevant = _relevance(query_labels[block], database_labels).sum(axis=1)
         hits = np.cumsum(ranked_relevance, axis=1)[:, n_values - 1]
         precision_sum += np.sum(hits / n_values, axis=0)
         recall_sum += np.sum(_ratio_or_zero(hits, n_relevant[:, None]), axis=0)
@@ -170,7 +172,8 @@ def hamming_radius_metrics(
     n_bits = inputs[0].shape[1]
     radii = np.arange(n_bits + 1) if radii is None else _check_int_values(radii, "radii", 0, n_bits)
     sums = {"precision": np.zeros(len(radii)), "recall": np.zeros(len(radii)), "f1": np.zeros(len(radii))}
-    for _, distances, relevance in _distance_relevance_chunks(*inputs):
+    for block, distances in _distance_chunks(inputs[0], inputs[1]):
+        relevance = _relevance(inputs[2][block], inputs[3])
         in_ball, relevant_in_ball = _ball_counts(distances, relevance, n_bits)
         precision = _ratio_or_zero(relevant_in_ball[:, radii], in_ball[:, radii])
         recall = _ratio_or_zero(relevant_in_ball[:, radii], relevance.sum(axis=1)[:, None])
@@ -215,15 +218,12 @@ def f1_bucket_curve(
     and the bucket addresses probed. MCH plots ``f1`` against ``buckets_visited`` in ascending K.
     """
     query_codes = _check_nonempty(check_codes(query_codes, "query_codes"), "query_codes")
-    query_labels = _check_labels(query_labels, "query_labels", len(query_codes))
-    database_labels = _check_labels(database_labels, "database_labels")
-    _check_same_label_form(query_labels, database_labels)
+    query_labels, database_labels = _check_label_pair(query_labels, database_labels, len(query_codes))
     k_values = _check_int_values(k_values, "k_values", 1, None)
     columns = ("f1", "precision", "recall", "buckets_visited", "buckets_probed")
     sums = np.zeros((len(k_values), len(columns)))
     for block in _query_blocks(len(query_codes), len(database_labels)):
-        relevance = _relevance(query_labels[block], database_labels)
-        n_relevant = relevance.sum(axis=1)
+        n_relevant = _relevance(query_labels[block], database_labels).sum(axis=1)
         for row, k in enumerate(k_values):
             results = bucket_index.search(query_codes[block], int(k))
             n_retrieved = np.array([len(result.ids) for result in results])
@@ -234,7 +234,9 @@ def f1_bucket_curve(
                     f"only {len(database_labels)} rows; item ids must index database_labels"
                 )
             owner = np.repeat(np.arange(len(results)), n_retrieved)
-            hits = np.bincount(owner, weights=relevance[owner, retrieved_ids], minlength=len(results))
+            # each (query, retrieved item) pair scored as a query with a one-item database
+            pair_relevance = _relevance(query_labels[block][owner], database_labels[retrieved_ids, None])
+            hits = np.bincount(owner, weights=pair_relevance[:, 0], minlength=len(results))
             precision = _ratio_or_zero(hits, n_retrieved)
             recall = _ratio_or_zero(hits, n_relevant)
             sums[row] += [
@@ -295,9 +297,9 @@ def _check_inputs(
             f"query_codes have {query_codes.shape[1]} bits but database_codes have "
             f"{database_codes.shape[1]}; both must use the same code length"
         )
-    query_labels = _check_labels(query_labels, "query_labels", len(query_codes))
-    database_labels = _check_labels(database_labels, "database_labels", len(database_codes))
-    _check_same_label_form(query_labels, database_labels)
+    query_labels, database_labels = _check_label_pair(
+        query_labels, database_labels, len(query_codes), len(database_codes)
+    )
     return query_codes, database_codes, query_labels, database_labels
 
 
@@ -307,28 +309,43 @@ def _check_nonempty(codes: np.ndarray, name: str) -> np.ndarray:
     return codes
 
 
-def _check_labels(labels: np.ndarray, name: str, n_items: int | None = None) -> np.ndarray:
-    """Labels as int64 class ids (1-D) or float32 multi-hot rows (2-D), the forms _relevance uses."""
-    labels = np.asarray(labels)
-    if n_items is not None and (labels.ndim == 0 or len(labels) != n_items):
-        raise ValueError(f"{name}: expected {n_items} rows (one per code), got shape {labels.shape}")
-    if labels.ndim == 1:
-        if not np.issubdtype(labels.dtype, np.integer):
-            raise ValueError(f"{name}: 1-D labels must be integer class ids, got dtype {labels.dtype}")
-        return labels.astype(np.int64)
-    if labels.ndim == 2:
-        if not np.isin(labels, (0, 1)).all():
-            raise ValueError(f"{name}: 2-D labels must be multi-hot 0/1 rows (n_items, n_classes)")
-        return labels.astype(np.float32)
-    raise ValueError(f"{name}: expected 1-D class ids or 2-D multi-hot rows, got shape {labels.shape}")
-
-
-def _check_same_label_form(query_labels: np.ndarray, database_labels: np.ndarray) -> None:
+def _check_label_pair(
+    query_labels: np.ndarray, database_labels: np.ndarray, n_queries: int, n_database: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validated labels in the form _relevance uses: int64 class ids, or multi-hot rows as uint64 words."""
+    query_labels = _check_labels(query_labels, "query_labels", n_queries)
+    database_labels = _check_labels(database_labels, "database_labels", n_database)
     if query_labels.ndim != database_labels.ndim or query_labels.shape[1:] != database_labels.shape[1:]:
         raise ValueError(
             f"query_labels {query_labels.shape} and database_labels {database_labels.shape} must "
             "both be 1-D class ids or both multi-hot with the same number of classes"
         )
+    if query_labels.ndim == 1:
+        return query_labels.astype(np.int64), database_labels.astype(np.int64)
+    return _label_words(query_labels), _label_words(database_labels)
+
+
+def _check_labels(labels: np.ndarray, name: str, n_items: int | None) -> np.ndarray:
+    labels = np.asarray(labels)
+    if n_items is not None and (labels.ndim == 0 or len(labels) != n_items):
+        raise ValueError(f"{name}: expected {n_items} rows (one per code), got shape {labels.shape}")
+    if labels.ndim == 1 and not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"{name}: 1-D labels must be integer class ids, got dtype {labels.dtype}")
+    if labels.ndim == 2 and not np.isin(labels, (0, 1)).all():
+        raise ValueError(f"{name}: 2-D labels must be multi-hot 0/1 rows (n_items, n_classes)")
+    if labels.ndim not in (1, 2):
+        raise ValueError(f"{name}: expected 1-D class ids or 2-D multi-hot rows, got shape {labels.shape}")
+    return labels
+
+
+def _label_words(multi_hot: np.ndarray) -> np.ndarray:
+    """``(n, ceil(n_classes / 64))`` uint64 words holding the class bits: sharing a label is then
+    one AND, several times cheaper than a product of 0/1 rows when gathering ranked items."""
+    label_bytes = np.packbits(multi_hot.astype(bool), axis=1)
+    n_words = -(-label_bytes.shape[1] // 8)
+    padded = np.zeros((len(multi_hot), 8 * n_words), dtype=np.uint8)
+    padded[:, : label_bytes.shape[1]] = label_bytes
+    return padded.view(np.uint64)
 
 
 def _check_choice(value: str, name: str, allowed: tuple[str, ...]) -> None:
@@ -353,10 +370,17 @@ def _check_int_values(values: Sequence[int] | np.ndarray, name: str, low: int, h
 
 
 def _relevance(query_labels: np.ndarray, database_labels: np.ndarray) -> np.ndarray:
-    """``(n_queries, n_database)`` bool: the pair shares at least one label (GUIDE §3.2)."""
-    if query_labels.ndim == 1:
-        return query_labels[:, None] == database_labels[None, :]
-    return (query_labels @ database_labels.T) > 0
+    """``(n_queries, n_database)`` bool: query i shares at least one label with item j (GUIDE §3.2).
+
+    ``database_labels`` is either one database for every query, ``(n_database[, n_words])``, or one
+    per query, ``(n_queries, n_database[, n_words])``, such as each query's ranked items.
+    """
+    if database_labels.ndim == query_labels.ndim:
+        database_labels = database_labels[None]
+    query_labels = query_labels[:, None]
+    if query_labels.ndim == 2:  # class ids
+        return query_labels == database_labels
+    return np.any(query_labels & database_labels, axis=-1)
 
 
 def _query_blocks(n_queries: int, n_database: int) -> Iterator[slice]:
@@ -365,13 +389,8 @@ def _query_blocks(n_queries: int, n_database: int) -> Iterator[slice]:
         yield slice(start, start + rows)
 
 
-def _distance_relevance_chunks(
-    query_codes: np.ndarray,
-    database_codes: np.ndarray,
-    query_labels: np.ndarray,
-    database_labels: np.ndarray,
-) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
-    """Yield (query rows, Hamming distances, relevance) per chunk of queries, database in given order.
+def _distance_chunks(query_codes: np.ndarray, database_codes: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
+    """Yield (query rows, Hamming distances to every database code) per chunk of queries.
 
     Distances are unsigned 8-bit (16-bit above 255 bits) so that a stable argsort is a radix sort;
     ``d = (L - <q, b>) / 2`` from a float32 product is exact for ±1 codes.
@@ -384,7 +403,7 @@ def _distance_relevance_chunks(
         # in place: this matrix is the largest array here, and each extra pass over it costs time
         np.subtract(n_bits, distances, out=distances)
         distances *= 0.5
-        yield block, distances.astype(distance_dtype), _relevance(query_labels[block], database_labels)
+        yield block, distances.astype(distance_dtype)
 
 
 def _ranked_chunks(
@@ -395,20 +414,20 @@ def _ranked_chunks(
     depth: int,
     tie_order: TieOrder,
     seed: int,
-) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
-    """Yield (query rows, relevance of the first ``depth`` ranked items, relevant items in database).
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """Yield (query rows, relevance of each query's first ``depth`` ranked items) per chunk.
 
     The one ranking every ranked metric uses: Hamming distance ascending, ties by ``tie_order``.
     Shuffled ties are a stable sort of the database reordered by :func:`tie_permutation`.
+    Relevance is computed for the ranked items only, not for the whole database.
     """
     _check_choice(tie_order, "tie_order", ("stable", "shuffle"))
     if tie_order == "shuffle":
         permutation = tie_permutation(len(database_codes), seed)
         database_codes, database_labels = database_codes[permutation], database_labels[permutation]
-    chunks = _distance_relevance_chunks(query_codes, database_codes, query_labels, database_labels)
-    for block, distances, relevance in chunks:
-        order = np.argsort(distances, axis=1, kind="stable")[:, :depth]
-        yield block, np.take_along_axis(relevance, order, axis=1), relevance.sum(axis=1)
+    for block, distances in _distance_chunks(query_codes, database_codes):
+        ranked_items = np.argsort(distances, axis=1, kind="stable")[:, :depth]
+        yield block, _relevance(query_labels[block], database_labels[ranked_items])
 
 
 def _ball_counts(distances: np.ndarray, relevance: np.ndarray, n_bits: int) -> tuple[np.ndarray, np.ndarray]:

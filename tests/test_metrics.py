@@ -39,6 +39,9 @@ def make_case(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
         prototypes = random_codes(rng, 5, 6)
         return (prototypes[rng.integers(0, 5, 20)], prototypes[rng.integers(0, 5, 160)],
                 multi_hot(rng, 20, 4, 0.3), multi_hot(rng, 160, 4, 0.3))
+    if name == "16bit-70-classes":  # labels span two 64-bit words
+        return (random_codes(rng, 20, 16), random_codes(rng, 150, 16),
+                multi_hot(rng, 20, 70, 0.04), multi_hot(rng, 150, 70, 0.04))
     if name == "300bit-singlelabel":
         # distances above 255 (near-opposite codes) need more than uint8 distances
         query_codes = random_codes(rng, 12, 300)
@@ -49,7 +52,8 @@ def make_case(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
 
 
 CASES = [
-    "random-32bit-multilabel", "ties-4bit-singlelabel", "ties-6bit-multilabel-duplicates", "300bit-singlelabel",
+    "random-32bit-multilabel", "ties-4bit-singlelabel", "ties-6bit-multilabel-duplicates", "16bit-70-classes",
+    "300bit-singlelabel",
 ]
 
 
@@ -139,6 +143,9 @@ def test_the_cases_exercise_what_they_claim():
         assert n_relevant.max() > 0
         if case in ("random-32bit-multilabel", "ties-4bit-singlelabel"):
             assert n_relevant.min() == 0
+        if case == "16bit-70-classes":  # some relevant pairs share labels only in the second word
+            shared = query_labels[:, None, :] & database_labels[None, :, :]
+            assert (shared[:, :, 64:].any(-1) & ~shared[:, :, :64].any(-1)).any()
         if case == "300bit-singlelabel":
             assert max(brute_distances(code, database_codes).max() for code in query_codes) > 255
         if case.startswith("ties"):
