@@ -31,6 +31,7 @@ import faiss
 import numpy as np
 
 from hashkit.artifacts import atomic_path
+from hashkit.checks import check_positive_int
 from hashkit.codes import check_codes, pack
 
 FORMAT_NAME = "hashkit-index"
@@ -54,12 +55,6 @@ _UNSEEN = np.uint8(255)
 
 
 # --------------------------------------------------------------------------- input checks
-
-
-def _check_positive_int(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value <= 0:
-        raise ValueError(f"{name}: expected a positive integer, got {value!r}")
-    return int(value)
 
 
 def _check_codes_width(codes: np.ndarray, n_bits: int, name: str) -> np.ndarray:
@@ -185,7 +180,7 @@ class HammingIndex:
     """
 
     def __init__(self, n_bits: int) -> None:
-        self._n_bits = _check_positive_int(n_bits, "n_bits")
+        self._n_bits = check_positive_int(n_bits, "n_bits")
         # faiss wants whole bytes; the padding bits are 0 in every code, so distances are unchanged
         self._faiss_index = faiss.IndexBinaryFlat(8 * (-(-self._n_bits // 8)))
         self._database_words = np.zeros((0, -(-self._n_bits // 64)), dtype=np.uint64)
@@ -215,7 +210,7 @@ class HammingIndex:
         only ``ntotal`` columns come back. ``k`` must be a positive integer.
         """
         query_words = _code_words(_check_codes_width(query_codes, self._n_bits, "query_codes"))
-        k = _check_positive_int(k, "k")
+        k = check_positive_int(k, "k")
         n_results = min(k, self.ntotal)
         if n_results == 0:
             return np.zeros((len(query_words), 0), np.int32), np.zeros((len(query_words), 0), np.int64)
@@ -376,7 +371,7 @@ class BucketIndex:
     """
 
     def __init__(self, n_bits: int) -> None:
-        self._n_bits = _check_positive_int(n_bits, "n_bits")
+        self._n_bits = check_positive_int(n_bits, "n_bits")
         if self._n_bits > 64:
             raise NotImplementedError(f"BucketIndex: n_bits={self._n_bits}; bucket keys are uint64, so at most 64 bits")
         self._code_keys = np.zeros(0, dtype=np.uint64)
@@ -441,7 +436,7 @@ class BucketIndex:
         ``strategy``. An empty index gives empty results with radius 0 and nothing probed.
         """
         query_keys = _code_words(_check_codes_width(query_codes, self._n_bits, "query_codes"))[:, 0]
-        k = _check_positive_int(k, "k")
+        k = check_positive_int(k, "k")
         if strategy not in ("auto", "probe", "scan"):
             raise ValueError(f"strategy: expected 'auto', 'probe' or 'scan', got {strategy!r}")
         tables = self._built()

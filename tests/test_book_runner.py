@@ -1,7 +1,6 @@
 """The chapter runner on tiny throw-away books: caching, parameter checks, failures named by cell."""
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest

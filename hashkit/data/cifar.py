@@ -52,16 +52,11 @@ def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
 def find_cifar10(data_root: str | os.PathLike | None = None) -> Path:
     """The ``cifar-10-batches-py`` directory; ``data_root`` may be that directory or its parent."""
     candidates = locate.candidate_dirs(CIFAR10_DIR, data_root)
-    found = locate.find_dir_with(CIFAR10_FILES, candidates)
-    if found is None:
-        looked = "\n".join(f"  - {place}" for place in candidates)
-        raise FileNotFoundError(
-            f"CIFAR-10 (python version) not found: none of these directories holds "
-            f"{', '.join(CIFAR10_FILES)}:\n{looked}\n"
-            f"Unpack cifar-10-python.tar.gz into {locate.REPO_DATA_DIR}/, set "
-            f"{locate.DATA_ENV_VAR}=<dir holding {CIFAR10_DIR}>, or pass data_root=<that dir>."
-        )
-    return found
+    return locate.find_dir_with("CIFAR-10 (python version)", CIFAR10_FILES, candidates, [
+        f"unpack cifar-10-python.tar.gz into {locate.REPO_DATA_DIR}/",
+        f"set {locate.DATA_ENV_VAR}=<dir holding {CIFAR10_DIR}>",
+        "pass data_root=<that dir>",
+    ])
 
 
 def load_cifar10(data_root: str | os.PathLike | None = None) -> ImageDataset:

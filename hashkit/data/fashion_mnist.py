@@ -32,21 +32,12 @@ def find_fashion_mnist(data_root: str | os.PathLike | None = None) -> Path:
     Raises ``FileNotFoundError`` naming every place looked and every way to provide the data.
     """
     candidates = locate.candidate_dirs(FASHION_MNIST_DIR, data_root, SYSTEM_FASHION_MNIST_DIR)
-    found = locate.find_dir_with(FASHION_MNIST_FILES, candidates)
-    if found is not None:
-        return found
-    looked = "\n".join(f"  - {place}" for place in candidates)
-    raise FileNotFoundError(
-        f"Fashion-MNIST not found: none of these directories holds {', '.join(FASHION_MNIST_FILES)}:\n"
-        f"{looked}\n"
-        "Provide it in any one of these ways:\n"
-        "  - as root: apt-get install dataset-fashion-mnist "
-        f"(installs into {SYSTEM_FASHION_MNIST_DIR})\n"
-        f"  - copy the four files into {locate.REPO_DATA_DIR / FASHION_MNIST_DIR}/\n"
-        f"  - set {locate.DATA_ENV_VAR}=<dir> (the dir itself or <dir>/{FASHION_MNIST_DIR} "
-        "holding the files)\n"
-        "  - pass data_root=<dir> to load_fashion_mnist / load_dataset"
-    )
+    return locate.find_dir_with("Fashion-MNIST", FASHION_MNIST_FILES, candidates, [
+        f"as root: apt-get install dataset-fashion-mnist (installs into {SYSTEM_FASHION_MNIST_DIR})",
+        f"copy the four files into {locate.REPO_DATA_DIR / FASHION_MNIST_DIR}/",
+        f"set {locate.DATA_ENV_VAR}=<dir> (the dir itself or <dir>/{FASHION_MNIST_DIR} holding the files)",
+        "pass data_root=<dir> to load_fashion_mnist / load_dataset",
+    ])
 
 
 def load_fashion_mnist(data_root: str | os.PathLike | None = None) -> ImageDataset:

@@ -44,14 +44,11 @@ def _load_mosaic(data_root: str | os.PathLike | None, **options: Any) -> ImageDa
 def _list_trio_loader(name: str) -> Callable[..., ImageDataset]:
     def load(data_root: str | os.PathLike | None, **options: Any) -> ImageDataset:
         candidates = locate.candidate_dirs(name, data_root)
-        list_dir = locate.find_dir_with(LIST_TRIO_FILES, candidates)
-        if list_dir is None:
-            looked = "\n".join(f"  - {place}" for place in candidates)
-            raise FileNotFoundError(
-                f"{name}: no directory holds the list files {', '.join(LIST_TRIO_FILES)}:\n{looked}\n"
-                f"Put them (and the images they list) in {locate.REPO_DATA_DIR / name}/, set "
-                f"{locate.DATA_ENV_VAR}=<dir holding {name}/>, or pass data_root=<that dir>."
-            )
+        list_dir = locate.find_dir_with(f"{name} list files", LIST_TRIO_FILES, candidates, [
+            f"put them (and the images they list) in {locate.REPO_DATA_DIR / name}/",
+            f"set {locate.DATA_ENV_VAR}=<dir holding {name}/>",
+            "pass data_root=<that dir>",
+        ])
         names_file = list_dir / CLASS_NAMES_FILE
         if "class_names" not in options and names_file.is_file():
             lines = names_file.read_text().splitlines()

@@ -37,13 +37,12 @@ def candidate_dirs(
     return list(dict.fromkeys(candidates))
 
 
-def find_dir_with(
-    file_names: tuple[str, ...], candidates: list[Path]
-) -> Path | None:
-    """The first candidate holding every one of ``file_names``, or ``None``.
+def find_dir_with(what: str, file_names: tuple[str, ...], candidates: list[Path], ways: list[str]) -> Path:
+    """The first candidate holding every one of ``file_names``.
 
-    A candidate holding only some of them is an error: it is almost surely an incomplete copy,
-    and silently moving on to the next place would hide that.
+    When none does, one ``FileNotFoundError`` names ``what`` was looked for, every place looked
+    and each of ``ways`` to provide it. A candidate holding only some of the files is an error
+    too: it is almost surely an incomplete copy, and moving on to the next place would hide that.
     """
     for place in candidates:
         present = [name for name in file_names if (place / name).is_file()]
@@ -52,4 +51,9 @@ def find_dir_with(
         if present:
             missing = [name for name in file_names if name not in present]
             raise FileNotFoundError(f"{place}: incomplete copy, missing {', '.join(missing)}")
-    return None
+    looked = "\n".join(f"  - {place}" for place in candidates)
+    advice = "\n".join(f"  - {way}" for way in ways)
+    raise FileNotFoundError(
+        f"{what} not found: none of these directories holds {', '.join(file_names)}:\n{looked}\n"
+        f"Provide it in any one of these ways:\n{advice}"
+    )

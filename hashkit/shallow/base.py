@@ -5,13 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 
-def check_n_bits(n_bits: int) -> int:
-    """``n_bits`` as a positive int, or a ``ValueError`` naming it."""
-    if isinstance(n_bits, bool) or not isinstance(n_bits, (int, np.integer)) or n_bits <= 0:
-        raise ValueError(f"n_bits: expected a positive integer, got {n_bits!r}")
-    return int(n_bits)
-
-
 def check_features(features: np.ndarray, name: str = "features", n_dims: int | None = None) -> np.ndarray:
     """``features`` as a finite 2-D float array (with ``n_dims`` columns when given), or a clear error."""
     features = np.asarray(features)

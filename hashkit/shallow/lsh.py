@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from hashkit.codes import sign
-from hashkit.shallow.base import ShallowHasher, check_features, check_n_bits
+from hashkit.checks import check_positive_int
+from hashkit.shallow.base import ShallowHasher, check_features
 
 
 class LSH(ShallowHasher):
@@ -18,7 +19,7 @@ class LSH(ShallowHasher):
     """
 
     def __init__(self, n_bits: int, seed: int = 0) -> None:
-        self.n_bits = check_n_bits(n_bits)
+        self.n_bits = check_positive_int(n_bits, "n_bits")
         self.seed = seed
 
     def fit(self, features: np.ndarray, labels: np.ndarray | None = None) -> LSH:
