@@ -9,6 +9,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.common import row
+
 REPO = Path(__file__).resolve().parent.parent
 BOOK_SOURCES = ["_config.yml", "_toc.yml", "book", "notebooks", "requirements.lock"]
 
@@ -30,10 +32,4 @@ def run() -> list[dict]:
         started = time.perf_counter()
         subprocess.run([sys.executable, "-m", "hashkit.book", "--root", str(root)], check=True)
         seconds = time.perf_counter() - started
-    return [{"benchmark": "make book (every chapter from scratch + HTML)", "measure": "wall time (s)",
-             "value": seconds, "target": "report", "met": None}]
-
-
-if __name__ == "__main__":
-    for row in run():
-        print(row)
+    return [row("make book (every chapter from scratch + HTML)", "wall time (s)", seconds)]

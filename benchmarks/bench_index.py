@@ -2,18 +2,17 @@
 
 ``run()`` returns rows with keys ``benchmark``, ``measure``, ``value``, ``target``, ``met``
 (``None`` where a row has no target). Timings are the best of a few repeats, since the 2-core
-machines are shared. ``python benchmarks/bench_index.py`` prints the rows.
+machines are shared. ``python -m benchmarks index`` prints them.
 """
 
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable
 
 import faiss
 import numpy as np
 
+from benchmarks.common import best_times, row
 from hashkit.codes import unpack
 from hashkit.index import BucketIndex, BucketResult, HammingIndex
 
@@ -34,22 +33,6 @@ BUCKET_K = 100
 BUCKET_TARGET_PROBES_PER_S = 5e6
 
 BRUTE_FORCE_QUERIES = 20
-
-
-def best_times(functions: list[Callable[[], object]], repeats: int = 3) -> list[float]:
-    """Best wall time of each function; the functions take turns, so that a burst of load from
-    other processes does not land on one of them only."""
-    best = [math.inf] * len(functions)
-    for _ in range(repeats):
-        for position, function in enumerate(functions):
-            start = time.perf_counter()
-            function()
-            best[position] = min(best[position], time.perf_counter() - start)
-    return best
-
-
-def row(benchmark: str, measure: str, value: float, target: str = "none", met: bool | None = None) -> dict:
-    return {"benchmark": benchmark, "measure": measure, "value": float(value), "target": target, "met": met}
 
 
 def words_of(packed: np.ndarray) -> np.ndarray:
@@ -179,12 +162,3 @@ def bucket_rows(rng: np.random.Generator) -> list[dict]:
 def run() -> list[dict]:
     rng = np.random.default_rng(SEED)
     return hamming_rows(rng) + bucket_rows(rng)
-
-
-if __name__ == "__main__":
-    for result_row in run():
-        met = {True: "met", False: "NOT MET", None: ""}[result_row["met"]]
-        print(
-            f"{result_row['value']:>14.4g}  {result_row['measure']:<24} {result_row['target']:<10} {met:<8} "
-            f"{result_row['benchmark']}"
-        )
