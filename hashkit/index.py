@@ -29,10 +29,11 @@ from typing import Literal
 
 import faiss
 import numpy as np
+import pandas as pd
 
 from hashkit.artifacts import atomic_path
 from hashkit.checks import check_positive_int
-from hashkit.codes import check_codes, pack
+from hashkit.codes import check_codes, hamming_distances, pack
 
 FORMAT_NAME = "hashkit-index"
 FORMAT_VERSION = 1
@@ -603,3 +604,37 @@ class _BucketScan:
 
     def buckets_at(self, radius: int) -> np.ndarray:
         return self._by_distance[self._starts[radius] : self._starts[radius + 1]]
+
+
+def radius_profile(query_codes: np.ndarray, database_codes: np.ndarray, max_radius: int) -> pd.DataFrame:
+    """What a bucket search meets at each Hamming radius ``r = 0 .. max_radius``, averaged over queries.
+
+    Columns: ``radius``; ``addresses`` (bucket addresses at exactly distance ``r``, ``C(L, r)``);
+    ``addresses within r`` (their running sum, what a full probe of the ball costs);
+    ``non-empty buckets within r`` and ``items within r`` (means over the queries). It shows how
+    far Algorithm 1 must go, and how many empty addresses it probes on the way.
+    """
+    database_codes = check_codes(database_codes, "database_codes")
+    n_bits = database_codes.shape[1]
+    query_codes = _check_codes_width(query_codes, n_bits, "query_codes")
+    if isinstance(max_radius, bool) or not isinstance(max_radius, Integral) or not 0 <= max_radius <= n_bits:
+        raise ValueError(f"max_radius: expected an integer in 0..{n_bits}, got {max_radius!r}")
+    bucket_codes, bucket_sizes = np.unique(database_codes, axis=0, return_counts=True)
+    buckets_at = np.zeros(n_bits + 1)
+    items_at = np.zeros(n_bits + 1)
+    # Chunks keep the (queries x buckets) distance matrix near 16 M entries.
+    chunk = max(1, (1 << 24) // max(1, len(bucket_codes)))
+    for start in range(0, len(query_codes), chunk):
+        distances = hamming_distances(query_codes[start:start + chunk], bucket_codes).ravel()
+        buckets_at += np.bincount(distances, minlength=n_bits + 1)
+        items_at += np.bincount(distances, weights=np.tile(bucket_sizes, len(distances) // len(bucket_sizes)),
+                                minlength=n_bits + 1)
+    radii = np.arange(max_radius + 1)
+    addresses = np.array([math.comb(n_bits, int(radius)) for radius in radii], dtype=np.float64)
+    return pd.DataFrame({
+        "radius": radii,
+        "addresses": addresses,
+        "addresses within r": np.cumsum(addresses),
+        "non-empty buckets within r": np.cumsum(buckets_at[: max_radius + 1]) / len(query_codes),
+        "items within r": np.cumsum(items_at[: max_radius + 1]) / len(query_codes),
+    })

@@ -51,7 +51,7 @@ import seaborn as sns
 
 from hashkit import data, metrics, plots, reference, synthetic
 from hashkit.artifacts import save_figure, save_table
-from hashkit.index import BucketIndex, HammingIndex
+from hashkit.index import BucketIndex, HammingIndex, radius_profile
 from hashkit.shallow import LSH
 
 if smoke:
@@ -281,6 +281,32 @@ for name, set_codes in code_sets.items():
 bucket_summary = pd.DataFrame(bucket_rows)
 save_table(bucket_summary, out_dir, "bucket_search_k100")
 bucket_summary
+
+# %% [markdown]
+# Radius by radius, the same searches: the bucket addresses at each radius, and how many of them hold
+# any image. The number of addresses grows as $\binom{32}{r}$ while the images within reach grow only
+# as fast as the codes are clustered; Algorithm 1 stops at the first radius where the images within
+# reach pass $K$.
+
+# %%
+profiles = pd.concat([
+    radius_profile(set_codes[search_queries], set_codes[split.database], max_radius=8).assign(codes=name)
+    for name, set_codes in code_sets.items()
+], ignore_index=True)
+save_table(profiles, out_dir, "buckets_per_radius")
+figure, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+axes[0].plot(profiles.query("codes == 'uniform random'")["radius"],
+             profiles.query("codes == 'uniform random'")["addresses within r"], "k--", label="addresses within r")
+for name, profile in profiles.groupby("codes", sort=False):
+    axes[0].plot(profile["radius"], profile["non-empty buckets within r"], marker="o", markersize=3, label=name)
+    axes[1].plot(profile["radius"], profile["items within r"], marker="o", markersize=3, label=name)
+axes[1].axhline(100, color="grey", linewidth=0.8, linestyle=":")
+axes[0].set(yscale="log", xlabel="Hamming radius r", ylabel="buckets (mean per query)",
+            title="bucket addresses and non-empty buckets within r")
+axes[1].set(yscale="log", xlabel="Hamming radius r", ylabel="images (mean per query)", title="images within r (K = 100 dotted)")
+axes[0].legend(fontsize=7)
+save_figure(figure, out_dir, "buckets_per_radius")
+profiles.pivot(index="radius", columns="codes", values="non-empty buckets within r").round(1)
 
 # %% [markdown]
 # MCH judges a search by its **F1-bucket curve**: run bucket search for a range of $K$, and plot the F1

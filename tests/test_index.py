@@ -414,3 +414,17 @@ def test_load_rejects_damaged_and_foreign_files(tmp_path):
     np.save(tmp_path / "array.npy", np.zeros(3))
     with pytest.raises(ValueError, match="array.npy: unreadable or corrupted"):
         BucketIndex.load(tmp_path / "array.npy")
+
+
+def test_radius_profile_counts_addresses_buckets_and_items_by_hand():
+    from hashkit.index import radius_profile
+
+    # 3-bit codes; the query is +++; buckets: +++ (2 items), ++- (1 item), --- (1 item).
+    database = np.array([[1, 1, 1], [1, 1, 1], [1, 1, -1], [-1, -1, -1]], dtype=np.int8)
+    profile = radius_profile(np.array([[1, 1, 1]], dtype=np.int8), database, max_radius=3)
+    assert profile["addresses"].tolist() == [1, 3, 3, 1]
+    assert profile["addresses within r"].tolist() == [1, 4, 7, 8]
+    assert profile["non-empty buckets within r"].tolist() == [1, 2, 2, 3]
+    assert profile["items within r"].tolist() == [2, 3, 3, 4]
+    with pytest.raises(ValueError, match="max_radius"):
+        radius_profile(database[:1], database, max_radius=4)
