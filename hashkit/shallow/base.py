@@ -28,3 +28,23 @@ class ShallowHasher:
     def _check_fitted(self, *attributes: str) -> None:
         if any(not hasattr(self, attribute) for attribute in attributes):
             raise RuntimeError(f"{type(self).__name__}: call fit() before encode()")
+
+
+def check_labels(labels: np.ndarray | None, n_items: int, method: str) -> np.ndarray:
+    """Labels for a supervised method as a float32 multi-hot ``(n_items, n_classes)`` array.
+
+    Accepts multi-hot 0/1 rows or 1-D integer class ids; ``None`` (a supervised method given no
+    labels) and a length that does not match the features are errors naming ``labels``.
+    """
+    if labels is None:
+        raise ValueError(f"labels: {method} is supervised; fit(features, labels) needs the training labels")
+    labels = np.asarray(labels)
+    if labels.ndim == 1:
+        if not np.issubdtype(labels.dtype, np.integer) or (labels < 0).any():
+            raise ValueError("labels: 1-D labels must be non-negative integer class ids")
+        labels = np.eye(int(labels.max()) + 1, dtype=np.float32)[labels]
+    elif labels.ndim != 2 or not np.isin(labels, (0, 1)).all():
+        raise ValueError(f"labels: expected class ids or a multi-hot 0/1 matrix, got shape {labels.shape}")
+    if len(labels) != n_items:
+        raise ValueError(f"labels: {len(labels)} rows for {n_items} feature rows")
+    return labels.astype(np.float32, copy=False)

@@ -1,0 +1,1 @@
+"""Deep hashing: image tensors, backbones, the shared training engine and the methods' losses."""
