@@ -1,0 +1,94 @@
+"""What a deep hashing method gives the shared training engine: its loss, and its update rule.
+
+The engine (:mod:`hashkit.deep.engine`) owns everything the methods have in common: the data
+loader over the protocol's training split, seeds, the device, the optimiser, the progress bar,
+the per-epoch history. A method subclasses :class:`HashingMethod` and overrides only what its
+paper defines:
+
+* :meth:`HashingMethod.loss` — always; vectorised over the batch (no Python loop over pairs).
+* :meth:`HashingMethod.activation` — the relaxation of ``sign`` on the network's last layer
+  (``tanh`` by default; HashNet's continuation ``tanh(beta * z)`` changes it per epoch).
+* :meth:`HashingMethod.begin` — per-item state allocated once (ADSH's database codes ``V``,
+  DSDH's discrete codes ``B``).
+* :meth:`HashingMethod.epoch_items` — which training items an epoch iterates over (all by
+  default; ADSH and FDAH sample ``m`` query items per round).
+* :meth:`HashingMethod.end_epoch` — an update outside gradient descent, after the epoch's
+  gradient steps (ADSH's discrete cyclic coordinate descent on ``V``, DSDH's ``B`` and ``W``).
+* :meth:`HashingMethod.database_codes` — for asymmetric methods, the learned codes of the
+  training items, by which the database is ranked when it is the training set (GUIDE §3.8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+
+@dataclass
+class TrainingContext:
+    """What the engine tells a method about the run; ``epoch`` advances as training goes.
+
+    Attributes:
+        n_bits: code length.
+        train_labels: ``(n_train, n_classes)`` float multi-hot labels of the training split, on
+            ``device``; item ``i`` is position ``i`` of the split's ``train`` indices.
+        device: where the network and the batches live.
+        n_epochs: epochs the run will make.
+        generator: the run's seeded torch generator (CPU); methods draw their randomness from it.
+        encode_train: network outputs after :meth:`HashingMethod.activation`, ``(n_train, n_bits)``,
+            for all training items (eval mode, no gradient), computed on demand: what a discrete
+            update step needs (ADSH's ``U``).
+        epoch: the current epoch, from 0.
+    """
+
+    n_bits: int
+    train_labels: torch.Tensor
+    device: torch.device
+    n_epochs: int
+    generator: torch.Generator
+    encode_train: Callable[[], torch.Tensor]
+    epoch: int = 0
+    extras: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def n_train(self) -> int:
+        return len(self.train_labels)
+
+
+class HashingMethod:
+    """Base class of the deep hashing methods; see the module docstring for what to override."""
+
+    name: str = "method"
+    supervised: bool = True
+    asymmetric: bool = False
+
+    def begin(self, context: TrainingContext) -> None:
+        """Allocate per-item state before the first epoch (nothing by default)."""
+
+    def activation(self, logits: torch.Tensor, context: TrainingContext) -> torch.Tensor:
+        """The relaxed codes the loss sees, from the hashing layer's outputs: ``tanh`` by default."""
+        return torch.tanh(logits)
+
+    def epoch_items(self, context: TrainingContext) -> np.ndarray | None:
+        """Positions in the training split that this epoch iterates over; ``None`` means all."""
+        return None
+
+    def loss(self, outputs: torch.Tensor, labels: torch.Tensor, positions: torch.Tensor,
+             context: TrainingContext) -> torch.Tensor:
+        """The scalar loss of a batch.
+
+        ``outputs``: ``(batch, n_bits)`` relaxed codes from :meth:`activation`; ``labels``:
+        ``(batch, n_classes)`` float multi-hot; ``positions``: ``(batch,)`` int64 positions of the
+        batch's items in the training split (to index per-item state and ``train_labels``).
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define loss()")
+
+    def end_epoch(self, context: TrainingContext) -> None:
+        """An update outside gradient descent after each epoch (nothing by default)."""
+
+    def database_codes(self) -> np.ndarray | None:
+        """Learned ±1 codes of the training items for asymmetric methods; ``None`` otherwise."""
+        return None
