@@ -9,7 +9,14 @@ import pytest
 from hashkit.data import fashion_mnist, load_dataset
 from hashkit.metrics import mean_average_precision
 from hashkit.shallow import LSH
-from hashkit.shallow.agh import AGH, anchor_matrix, anchor_weights, nearest_anchors, second_layer_thresholds, spectral_projection
+from hashkit.shallow.agh import (
+    AGH,
+    anchor_matrix,
+    anchor_weights,
+    nearest_anchors,
+    second_layer_thresholds,
+    spectral_projection,
+)
 from hashkit.shallow.base import ShallowHasher
 from hashkit.shallow.itq import ITQ, itq_rotation, quantization_loss
 from hashkit.shallow.pcah import PCAH, principal_directions

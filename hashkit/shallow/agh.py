@@ -23,8 +23,9 @@ def kmeans_centres(features: np.ndarray, n_clusters: int, n_iterations: int, see
     rng = np.random.default_rng(seed)
     centres = features[rng.choice(len(features), size=n_clusters, replace=False)]
     rows = np.arange(len(features))
+    feature_norms = np.square(features).sum(axis=1)
     for _ in range(n_iterations):
-        assignment = squared_distances(features, centres).argmin(axis=1)
+        assignment = squared_distances(features, centres, feature_norms).argmin(axis=1)
         membership = sparse.csr_matrix(
             (np.ones(len(features)), (assignment, rows)), shape=(n_clusters, len(features))
         )
@@ -154,7 +155,9 @@ class AGH(ShallowHasher):
         if layers not in (1, 2):
             raise ValueError(f"layers: expected 1 or 2, got {layers!r}")
         if layers == 2 and n_bits % 2:
-            raise ValueError(f"n_bits: two-layer AGH gives two bits per eigenfunction, so n_bits must be even, got {n_bits}")
+            raise ValueError(
+                f"n_bits: two-layer AGH gives two bits per eigenfunction, so n_bits must be even, got {n_bits}"
+            )
         if self.n_nearest_anchors > self.n_anchors:
             raise ValueError(
                 f"n_nearest_anchors: {n_nearest_anchors} nearest anchors out of only {n_anchors} anchors"
@@ -172,7 +175,9 @@ class AGH(ShallowHasher):
         """Learn the anchors, the bandwidth, the projection ``W`` (and thresholds); ``labels`` are ignored."""
         features = check_features(features)
         if self.n_anchors > len(features):
-            raise ValueError(f"n_anchors: {self.n_anchors} anchors need at least as many items, got {len(features)}")
+            raise ValueError(
+                f"n_anchors: {self.n_anchors} anchors need at least as many items, got {len(features)}"
+            )
         anchors = kmeans_centres(features, self.n_anchors, self.kmeans_iterations, self.seed)
         indices, squared = nearest_anchors(features, anchors, self.n_nearest_anchors)
         bandwidth = float(np.sqrt(squared.max(axis=1)).mean() ** 2)
@@ -195,7 +200,7 @@ class AGH(ShallowHasher):
         """``(n, n_bits)`` ``int8`` ±1 codes of ``features``; two layers give ``[first | second]``."""
         self._check_fitted("anchors_", "bandwidth_", "projection_")
         features = check_features(features, n_dims=self.anchors_.shape[1])
-        indices, squared = nearest_anchors(features, self.anchors_.astype(features.dtype), self.n_nearest_anchors)
+        indices, squared = nearest_anchors(features, self.anchors_, self.n_nearest_anchors)
         weights = anchor_weights(squared.astype(np.float64), self.bandwidth_)
         embedding = np.einsum("ns,nsk->nk", weights, self.projection_[indices])
         if self.layers == 1:

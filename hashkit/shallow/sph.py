@@ -13,13 +13,15 @@ from hashkit.shallow.base import ShallowHasher, check_features
 _ITEMS_PER_INITIAL_PIVOT = 5
 
 
-def squared_distances(features: np.ndarray, pivots: np.ndarray) -> np.ndarray:
-    """``(n_items, n_pivots)`` squared Euclidean distances, by one matrix product."""
-    return (
-        np.square(features).sum(axis=1)[:, None]
-        - 2.0 * features @ pivots.T
-        + np.square(pivots).sum(axis=1)[None, :]
-    )
+def squared_distances(
+    features: np.ndarray, pivots: np.ndarray, feature_norms: np.ndarray | None = None
+) -> np.ndarray:
+    """``(n_items, n_pivots)`` squared Euclidean distances, by one matrix product in the features'
+    dtype; ``feature_norms`` (the squared norms of ``features``) saves recomputing them in a loop."""
+    if feature_norms is None:
+        feature_norms = np.square(features).sum(axis=1)
+    pivots = pivots.astype(features.dtype, copy=False)
+    return feature_norms[:, None] - 2.0 * features @ pivots.T + np.square(pivots).sum(axis=1)[None, :]
 
 
 def median_radii(squared: np.ndarray) -> np.ndarray:
@@ -68,7 +70,7 @@ class SpH(ShallowHasher):
 
     def fit(self, features: np.ndarray, labels: np.ndarray | None = None) -> SpH:
         """Learn the pivots and radii on ``features``; ``labels`` are ignored."""
-        features = check_features(features).astype(np.float64)
+        features = check_features(features)
         n_items = len(features)
         if n_items < 2:
             raise ValueError(f"features: spherical hashing needs at least 2 items, got {n_items}")
@@ -77,12 +79,13 @@ class SpH(ShallowHasher):
             rng.choice(n_items, size=min(_ITEMS_PER_INITIAL_PIVOT, n_items), replace=False)
             for _ in range(self.n_bits)
         ])
-        pivots = features[samples].mean(axis=1)
+        pivots = features[samples].mean(axis=1, dtype=np.float64)
+        feature_norms = np.square(features).sum(axis=1)
         target = n_items / 4
         pairs = np.triu_indices(self.n_bits, k=1)
         n_moves = 0
         while True:
-            squared = squared_distances(features, pivots)
+            squared = squared_distances(features, pivots, feature_norms)
             squared_radii = median_radii(squared)
             inside = (squared <= squared_radii).astype(np.float64)
             overlaps = inside.T @ inside
@@ -108,5 +111,4 @@ class SpH(ShallowHasher):
         """``(n, n_bits)`` ``int8`` ±1 codes of ``features``: +1 inside a sphere, -1 outside."""
         self._check_fitted("pivots_", "radii_")
         features = check_features(features, n_dims=self.pivots_.shape[1])
-        pivots = self.pivots_.astype(features.dtype)
-        return sign(np.square(self.radii_).astype(features.dtype) - squared_distances(features, pivots))
+        return sign(np.square(self.radii_).astype(features.dtype) - squared_distances(features, self.pivots_))
