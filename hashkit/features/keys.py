@@ -1,0 +1,53 @@
+"""Fingerprints that make up a cache key: what the dataset is and which of its items are meant.
+
+Hashing every pixel of a large dataset would cost more than some of the features it guards, so a
+dataset is identified by its name, size, image shape, a hash of all its labels and a hash of its
+first and last images: enough to tell apart the datasets, mosaic draws and image sizes that hashkit
+builds, at the price of one read of two images.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import numpy as np
+
+from hashkit.data import ImageDataset
+
+
+def array_sha256(array: np.ndarray) -> str:
+    """Hex SHA-256 of an array's dtype, shape and bytes (so ``[1, 2]`` and ``[[1], [2]]`` differ)."""
+    array = np.ascontiguousarray(array)
+    digest = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
+    digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def dataset_fingerprint(dataset: ImageDataset) -> dict[str, Any]:
+    """Name, size, image shape, and hashes of the labels and of the first and last images."""
+    end_images = dataset.images(np.array([0, len(dataset) - 1]))
+    return {
+        "name": dataset.name,
+        "n_items": len(dataset),
+        "image_shape": list(end_images.shape[1:]),
+        "labels_sha256": array_sha256(dataset.labels),
+        "end_images_sha256": array_sha256(end_images),
+    }
+
+
+def indices_fingerprint(indices: np.ndarray) -> dict[str, Any]:
+    """Count and hash of an index array; order matters, as it fixes the order of the feature rows."""
+    indices = np.asarray(indices, dtype=np.int64)
+    return {"count": int(indices.size), "sha256": array_sha256(indices)}
+
+
+def canonical_key(key: dict[str, Any]) -> dict[str, Any]:
+    """``key`` as it reads back from JSON (tuples become lists), so a stored key compares equal."""
+    return json.loads(json.dumps(key, sort_keys=True))
+
+
+def key_digest(key: dict[str, Any]) -> str:
+    """Hex SHA-256 of the key's canonical JSON text."""
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
