@@ -36,8 +36,7 @@ def loss_adjusted_codes(
     lets the ``m`` bits with the largest gain ``|z - z'| - |z + z'|`` differ. Sorting the gains and
     taking cumulative sums scores every ``m`` at once; the best ``m`` is then an argmax.
     """
-    agree = np.abs(scores_first + scores_second)
-    gains = np.abs(scores_first - scores_second) - agree
+    gains = np.abs(scores_first - scores_second) - np.abs(scores_first + scores_second)
     order = np.argsort(-gains, axis=1, kind="stable")
     sorted_gains = np.take_along_axis(gains, order, axis=1)
     gain_for_distance = np.concatenate(
