@@ -38,9 +38,10 @@ class TrainingContext:
         device: where the network and the batches live.
         n_epochs: epochs the run will make.
         generator: the run's seeded torch generator (CPU); methods draw their randomness from it.
-        encode_train: network outputs after :meth:`HashingMethod.activation`, ``(n_train, n_bits)``,
-            for all training items (eval mode, no gradient), computed on demand: what a discrete
-            update step needs (ADSH's ``U``).
+        encode_train: network outputs after :meth:`HashingMethod.activation` for the training
+            items at the given positions, ``(len(positions), n_bits)``, or for all of them when
+            called without positions (eval mode, no gradient), computed on demand: what a discrete
+            update step needs (ADSH's ``U`` of its sampled items, DSDH's ``U`` of all).
         epoch: the current epoch, from 0.
     """
 
@@ -49,7 +50,7 @@ class TrainingContext:
     device: torch.device
     n_epochs: int
     generator: torch.Generator
-    encode_train: Callable[[], torch.Tensor]
+    encode_train: Callable[..., torch.Tensor]
     epoch: int = 0
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -64,6 +65,9 @@ class HashingMethod:
     name: str = "method"
     supervised: bool = True
     asymmetric: bool = False
+    # The fewest items a batch may hold: a loss over pairs within the batch needs two. The engine
+    # rejects a smaller batch size and drops an epoch's last batch when it would be smaller.
+    min_batch_size: int = 2
 
     def begin(self, context: TrainingContext) -> None:
         """Allocate per-item state before the first epoch (nothing by default)."""

@@ -1,0 +1,319 @@
+"""The one training loop every deep hashing method shares, and how a trained model is evaluated.
+
+:func:`train` fits a :class:`~hashkit.deep.method.HashingMethod` on the **training** items of a
+protocol split and returns a :class:`TrainedModel`. It owns everything the methods have in
+common: argument checks (before any work), seeds, the device, the backbone with its hashing
+layer ``Linear(feature_dim, n_bits)``, the optimiser, the seeded data loader, the progress bar and
+the per-epoch history. A method adds only its loss and, where its paper has one, its update
+outside gradient descent (see :mod:`hashkit.deep.method`).
+
+One epoch::
+
+    items = method.epoch_items(context)             # all training items, or e.g. ADSH's sample
+    for images, labels, positions in shuffled batches of items:
+        outputs = method.activation(network(images))
+        method.loss(outputs, labels, positions).backward(); optimiser.step()
+    method.end_epoch(context)                        # e.g. ADSH's discrete update of V
+
+The engine never reads ``split.query`` or ``split.database``: there is no model or epoch selection
+on the queries (GUIDE §3.9); the model after the last epoch is the model.
+
+Evaluating (GUIDE §3.8), which :func:`evaluate` does:
+
+* query codes: ``trained.encode(dataset, split.query)``;
+* database codes: ``trained.codes_for_database(dataset, split.database)``, i.e. for an asymmetric
+  method (ADSH, FDAH) its *learned* codes of the database items that are training items — all of
+  them when database == train, as in the FDAH and ADSH protocols — and the network's codes of the
+  others; for every other method ``trained.encode(dataset, split.database)``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from torch.utils.data import BatchSampler, DataLoader, SubsetRandomSampler
+from tqdm import tqdm
+
+from hashkit.checks import check_positive_int
+from hashkit.codes import sign
+from hashkit.data import ImageDataset, Split
+from hashkit.deep.backbones import Trainable, build_backbone, check_backbone_choice
+from hashkit.deep.method import HashingMethod, TrainingContext
+from hashkit.deep.tensors import SplitImages, image_shape, iterate_batches
+from hashkit.metrics import NoRelevant, TieOrder, mean_average_precision
+from hashkit.runtime import resolve_device, seed_everything
+
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+HISTORY_COLUMNS = ("epoch", "loss", "items", "seconds", "update_seconds")
+ENCODE_BATCH = 1000
+
+
+class HashingNetwork(nn.Module):
+    """A backbone and the hashing layer on top: image → ``n_bits`` real outputs (before activation).
+
+    With a frozen backbone (``trainable="head"``) the backbone stays in eval mode during training
+    too, so that dropout does not perturb the fixed features.
+    """
+
+    def __init__(self, backbone: nn.Module, n_bits: int, frozen_backbone: bool = False) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.hash_layer = nn.Linear(backbone.feature_dim, n_bits)
+        self.frozen_backbone = frozen_backbone
+
+    def train(self, mode: bool = True) -> HashingNetwork:
+        super().train(mode)
+        if self.frozen_backbone:
+            self.backbone.eval()
+        return self
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.hash_layer(self.backbone(images))
+
+
+@dataclass
+class TrainedModel:
+    """A trained network with its method, and what the run measured.
+
+    Attributes:
+        method: the fitted method (holds its learned state, e.g. ADSH's ``V``).
+        network: backbone + hashing layer, in eval mode.
+        context: the run's final :class:`TrainingContext` (the activation may depend on it).
+        train_indices: the dataset indices of the training items, in the order of the method's
+            per-item state (``database_codes`` row ``i`` is item ``train_indices[i]``).
+        history: one row per epoch: ``epoch`` (from 0), ``loss`` (mean over the epoch's batches,
+            weighted by batch size), ``items`` (images trained on), ``seconds`` (wall time of the
+            epoch, its update included) and ``update_seconds`` (of ``end_epoch`` alone).
+    """
+
+    method: HashingMethod
+    network: HashingNetwork
+    context: TrainingContext
+    train_indices: np.ndarray
+    history: pd.DataFrame
+
+    @property
+    def n_bits(self) -> int:
+        return self.context.n_bits
+
+    @property
+    def training_seconds(self) -> float:
+        """Wall time of all epochs (the set-up before the first epoch is not counted)."""
+        return float(self.history["seconds"].sum())
+
+    @property
+    def images_per_second(self) -> float:
+        """Training throughput: images trained on per second of training wall time."""
+        return float(self.history["items"].sum() / self.training_seconds)
+
+    @property
+    def database_codes(self) -> np.ndarray | None:
+        """The method's learned ±1 ``int8`` codes of the training items (asymmetric methods), else ``None``."""
+        return self.method.database_codes()
+
+    def encode(self, dataset: ImageDataset, indices: np.ndarray, batch_size: int = ENCODE_BATCH) -> np.ndarray:
+        """``(len(indices), n_bits)`` ±1 ``int8`` codes from the network: ``sign(activation(output))``."""
+        batch_size = check_positive_int(batch_size, "batch_size")
+        return sign(_network_outputs(self.network, self.method, self.context, dataset, indices, batch_size)
+                    .cpu().numpy())
+
+    def codes_for_database(self, dataset: ImageDataset, database_indices: np.ndarray,
+                           batch_size: int = ENCODE_BATCH) -> np.ndarray:
+        """The codes to rank ``database_indices`` by (GUIDE §3.8; see the module docstring)."""
+        database_indices = np.asarray(database_indices, dtype=np.int64)
+        learned = self.database_codes
+        if learned is None:
+            return self.encode(dataset, database_indices, batch_size)
+        by_index = np.argsort(self.train_indices)
+        sorted_train = self.train_indices[by_index]
+        slots = np.minimum(np.searchsorted(sorted_train, database_indices), len(sorted_train) - 1)
+        is_training_item = sorted_train[slots] == database_indices
+        codes = np.empty((len(database_indices), learned.shape[1]), dtype=np.int8)
+        codes[is_training_item] = learned[by_index[slots[is_training_item]]]
+        if not is_training_item.all():
+            codes[~is_training_item] = self.encode(dataset, database_indices[~is_training_item], batch_size)
+        return codes
+
+
+def _network_outputs(network: nn.Module, method: HashingMethod, context: TrainingContext,
+                     dataset: ImageDataset, indices: np.ndarray, batch_size: int) -> torch.Tensor:
+    """Activated outputs of ``indices`` in eval mode without gradients; restores the network's mode."""
+    was_training = network.training
+    network.eval()
+    with torch.no_grad():
+        outputs = [method.activation(network(images.to(context.device)), context)
+                   for images in iterate_batches(dataset, indices, batch_size)]
+    network.train(was_training)
+    if not outputs:
+        return torch.empty((0, context.n_bits), device=context.device)
+    return torch.cat(outputs)
+
+
+def _make_optimizer(name: str, parameters: list[nn.Parameter], learning_rate: float,
+                    weight_decay: float, momentum: float) -> torch.optim.Optimizer:
+    if name == "adam":
+        return torch.optim.Adam(parameters, lr=learning_rate, weight_decay=weight_decay)
+    if name == "sgd":
+        return torch.optim.SGD(parameters, lr=learning_rate, weight_decay=weight_decay, momentum=momentum)
+    return torch.optim.RMSprop(parameters, lr=learning_rate, weight_decay=weight_decay, momentum=momentum)
+
+
+def _check_arguments(method: HashingMethod, split: Split, batch_size: int, optimizer: str,
+                     learning_rate: float, weight_decay: float, momentum: float) -> None:
+    if not isinstance(method, HashingMethod):
+        raise TypeError(f"method: expected a HashingMethod, got {type(method).__name__}")
+    if batch_size < method.min_batch_size:
+        raise ValueError(
+            f"batch_size: {method.name} needs at least {method.min_batch_size} items per batch "
+            f"(its loss is over pairs within a batch), got {batch_size}"
+        )
+    if split.train.size < method.min_batch_size:
+        raise ValueError(
+            f"split.train: {split.train.size} training items; {method.name} needs at least "
+            f"{method.min_batch_size} (protocol {split.protocol!r})"
+        )
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
+    for name, value, low in (("learning_rate", learning_rate, 0.0), ("weight_decay", weight_decay, 0.0),
+                             ("momentum", momentum, 0.0)):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not np.isfinite(value) or value < low:
+            raise ValueError(f"{name}: expected a finite number >= {low}, got {value!r}")
+    if learning_rate == 0:
+        raise ValueError("learning_rate: expected a positive number, got 0")
+
+
+def _batch_loader(split_images: SplitImages, positions: np.ndarray | None, batch_size: int,
+                  min_batch_size: int, generator: torch.Generator) -> DataLoader:
+    """Shuffled batches of ``positions`` (all items when ``None``), drawn from the run's generator.
+
+    The last, partial batch is dropped only when it would hold fewer items than the method needs,
+    or a single item, which batch norm cannot train on.
+    """
+    if positions is None:
+        positions = np.arange(len(split_images))
+    positions = np.asarray(positions, dtype=np.int64)
+    sampler = SubsetRandomSampler(positions.tolist(), generator=generator)
+    drop_last = 0 < len(positions) % batch_size < max(min_batch_size, 2)
+    return DataLoader(split_images, batch_sampler=BatchSampler(sampler, batch_size, drop_last), num_workers=0)
+
+
+def train(
+    method: HashingMethod,
+    dataset: ImageDataset,
+    split: Split,
+    n_bits: int,
+    *,
+    backbone: str = "small-cnn",
+    backbone_options: dict[str, object] | None = None,
+    pretrained_weights: str | None = None,
+    trainable: Trainable = "all",
+    epochs: int = 10,
+    batch_size: int = 128,
+    optimizer: str = "adam",
+    learning_rate: float = 1e-3,
+    weight_decay: float = 1e-5,
+    momentum: float = 0.9,
+    device: str | torch.device = "cpu",
+    seed: int = 0,
+    progress: bool = True,
+) -> TrainedModel:
+    """Train ``method`` on ``dataset``'s items ``split.train`` and return the :class:`TrainedModel`.
+
+    Args:
+        method: the hashing method (its loss and update rule).
+        dataset, split: the data and its protocol split; only ``split.train`` is read.
+        n_bits: code length.
+        backbone, backbone_options, pretrained_weights, trainable: see
+            :func:`hashkit.deep.backbones.build_backbone`; ``pretrained_weights`` is a local file.
+        epochs: passes the engine makes; for methods that train in rounds (ADSH), rounds times
+            epochs per round (see the method).
+        batch_size: items per gradient step (the papers use 64 or 128).
+        optimizer: ``"adam"`` (default: the from-scratch CPU setting trains fastest with it),
+            ``"sgd"`` (the papers' choice for fine-tuning) or ``"rmsprop"``; ``momentum`` applies
+            to the last two.
+        learning_rate, weight_decay: of the optimiser.
+        device: ``"cpu"`` or ``"cuda[:N]"``; CUDA that is not there is an error before any work.
+        seed: seeds Python, numpy and torch; the same seed gives the same codes on the CPU.
+        progress: show a progress bar per epoch.
+
+    Every argument is checked before any work: an unknown backbone, a missing weights file,
+    ``n_bits`` or ``epochs`` ≤ 0, a batch smaller than the method's pairs need, an absent GPU or a
+    training split too small raise an error naming the parameter.
+    """
+    n_bits = check_positive_int(n_bits, "n_bits")
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    _check_arguments(method, split, batch_size, optimizer, learning_rate, weight_decay, momentum)
+    check_backbone_choice(backbone, pretrained_weights, trainable)
+    device = resolve_device(device)
+
+    generator = seed_everything(seed)
+    channels, height, width = image_shape(dataset)
+    network = HashingNetwork(
+        build_backbone(backbone, channels, (height, width), pretrained_weights=pretrained_weights,
+                       trainable=trainable, **(backbone_options or {})),
+        n_bits,
+        frozen_backbone=trainable == "head",
+    ).to(device)
+    split_images = SplitImages(dataset, split.train)
+
+    def encode_train(positions: np.ndarray | None = None) -> torch.Tensor:
+        chosen = split.train if positions is None else split.train[np.asarray(positions, dtype=np.int64)]
+        return _network_outputs(network, method, context, dataset, chosen, ENCODE_BATCH)
+
+    context = TrainingContext(
+        n_bits=n_bits, train_labels=split_images.labels.to(device), device=device, n_epochs=epochs,
+        generator=generator, encode_train=encode_train,
+    )
+    optimiser = _make_optimizer(optimizer, [p for p in network.parameters() if p.requires_grad],
+                                learning_rate, weight_decay, momentum)
+    network.train()
+    method.begin(context)
+
+    rows = []
+    for epoch in range(epochs):
+        context.epoch = epoch
+        started = time.perf_counter()
+        loader = _batch_loader(split_images, method.epoch_items(context), batch_size,
+                               method.min_batch_size, generator)
+        loss_sum, items = 0.0, 0
+        bar = tqdm(loader, desc=f"{method.name} epoch {epoch + 1}/{epochs}", disable=not progress, leave=False)
+        for images, labels, positions in bar:
+            images, labels, positions = images.to(device), labels.to(device), positions.to(device)
+            outputs = method.activation(network(images), context)
+            loss = method.loss(outputs, labels, positions, context)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            loss_sum += loss.item() * len(images)
+            items += len(images)
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+        update_started = time.perf_counter()
+        method.end_epoch(context)
+        finished = time.perf_counter()
+        rows.append({"epoch": epoch, "loss": loss_sum / max(items, 1), "items": items,
+                     "seconds": finished - started, "update_seconds": finished - update_started})
+    network.eval()
+    return TrainedModel(method=method, network=network, context=context, train_indices=split.train.copy(),
+                        history=pd.DataFrame(rows, columns=list(HISTORY_COLUMNS)))
+
+
+def evaluate(trained: TrainedModel, dataset: ImageDataset, split: Split, top_k: int | None = None, *,
+             no_relevant: NoRelevant = "zero", tie_order: TieOrder = "stable", seed: int = 0) -> float:
+    """mAP@``top_k`` (``None``: the whole database) of ``split.query`` against ``split.database``.
+
+    Queries are encoded by the network; the database is ranked by
+    :meth:`TrainedModel.codes_for_database` (learned codes for an asymmetric method's training
+    items, GUIDE §3.8). ``no_relevant``, ``tie_order`` and ``seed`` are those of
+    :func:`hashkit.metrics.mean_average_precision`.
+    """
+    query_codes = trained.encode(dataset, split.query)
+    database_codes = trained.codes_for_database(dataset, split.database)
+    return mean_average_precision(query_codes, database_codes, dataset.labels[split.query],
+                                  dataset.labels[split.database], top_k, no_relevant=no_relevant,
+                                  tie_order=tie_order, seed=seed)

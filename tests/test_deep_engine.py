@@ -1,0 +1,214 @@
+"""The shared training engine and the backbones, on a tiny synthetic image set (seconds in all)."""
+
+import numpy as np
+import pytest
+import torch
+
+from hashkit.data import ArrayImages, ImageDataset, Split
+from hashkit.deep.backbones import BACKBONES, CNNF, SmallCNN, build_backbone
+from hashkit.deep.engine import HISTORY_COLUMNS, TrainedModel, evaluate, train
+from hashkit.deep.method import HashingMethod, TrainingContext
+from hashkit.deep.methods import DPSH
+from hashkit.metrics import mean_average_precision
+
+torch.set_num_threads(2)
+
+N_ITEMS, SIDE, N_CLASSES = 90, 8, 3
+SMALL_NET = {"channels": (4, 8), "feature_dim": 16}
+
+
+def blocks_dataset(pixels: np.ndarray | None = None) -> ImageDataset:
+    """Class k lights up the k-th 4×4 quadrant of an 8×8 image, on top of noise."""
+    rng = np.random.default_rng(0)
+    classes = np.arange(N_ITEMS) % N_CLASSES
+    if pixels is None:
+        pixels = rng.integers(0, 80, (N_ITEMS, SIDE, SIDE), dtype=np.uint8)
+        for item, k in enumerate(classes):
+            row, column = divmod(int(k), 2)
+            pixels[item, 4 * row:4 * row + 4, 4 * column:4 * column + 4] += 150
+    labels = np.eye(N_CLASSES, dtype=np.uint8)[classes]
+    return ImageDataset("blocks", labels, ("a", "b", "c"), ArrayImages(pixels))
+
+
+def blocks_split(train_size: int = 60) -> Split:
+    everything = np.arange(N_ITEMS)
+    return Split(query=everything[train_size:], database=everything[:train_size],
+                 train=everything[:train_size], protocol="given")
+
+
+def quick_train(method: HashingMethod | None = None, dataset: ImageDataset | None = None,
+                split: Split | None = None, **options) -> TrainedModel:
+    settings = {"epochs": 2, "batch_size": 16, "backbone_options": SMALL_NET, "progress": False, **options}
+    return train(method or DPSH(), dataset or blocks_dataset(), split or blocks_split(), 8, **settings)
+
+
+class Recorder(HashingMethod):
+    """A minimal method that records the hooks the engine calls; its loss pulls outputs to ±1."""
+
+    name = "recorder"
+
+    def __init__(self, items: np.ndarray | None = None) -> None:
+        self.items = items
+        self.calls: list[str] = []
+        self.positions_seen: list[int] = []
+
+    def begin(self, context: TrainingContext) -> None:
+        self.calls.append("begin")
+        all_outputs = context.encode_train()
+        some = np.array([3, 0, 7])
+        torch.testing.assert_close(context.encode_train(some), all_outputs[some])
+
+    def epoch_items(self, context: TrainingContext) -> np.ndarray | None:
+        return self.items
+
+    def loss(self, outputs, labels, positions, context):
+        self.positions_seen.extend(positions.tolist())
+        return ((outputs.abs() - 1) ** 2).mean()
+
+    def end_epoch(self, context: TrainingContext) -> None:
+        self.calls.append(f"end {context.epoch}")
+
+
+def test_history_has_one_row_per_epoch_and_hooks_run_in_order():
+    method = Recorder()
+    trained = quick_train(method, epochs=3)
+    assert method.calls == ["begin", "end 0", "end 1", "end 2"]
+    history = trained.history
+    assert list(history.columns) == list(HISTORY_COLUMNS)
+    assert history["epoch"].tolist() == [0, 1, 2]
+    assert history["items"].tolist() == [60, 60, 60]
+    assert (history["seconds"] > 0).all() and np.isfinite(history["loss"]).all()
+    assert trained.images_per_second > 0 and trained.n_bits == 8
+
+
+def test_epoch_items_limit_what_an_epoch_trains_on():
+    chosen = np.array([1, 5, 9, 20, 33, 41, 50, 58])
+    method = Recorder(items=chosen)
+    trained = quick_train(method, epochs=2, batch_size=4)
+    assert sorted(set(method.positions_seen)) == chosen.tolist()
+    assert trained.history["items"].tolist() == [8, 8]
+
+
+def test_a_last_batch_too_small_for_pairs_is_dropped():
+    trained = quick_train(Recorder(), split=blocks_split(train_size=33), batch_size=16, epochs=1)
+    assert trained.history["items"].tolist() == [32]
+
+
+def test_codes_are_int8_signs_and_the_same_seed_gives_the_same_codes():
+    dataset, split = blocks_dataset(), blocks_split()
+    first = quick_train(seed=3).encode(dataset, split.query)
+    second = quick_train(seed=3).encode(dataset, split.query, batch_size=7)
+    assert first.dtype == np.int8 and first.shape == (len(split.query), 8)
+    assert set(np.unique(first)) <= {-1, 1}
+    np.testing.assert_array_equal(first, second)
+    assert not np.array_equal(first, quick_train(seed=4).encode(dataset, split.query))
+
+
+def test_training_never_reads_the_query_items():
+    dataset, split = blocks_dataset(), blocks_split()
+    corrupted = dataset.images(np.arange(N_ITEMS)).copy()
+    corrupted[split.query] = np.random.default_rng(1).integers(0, 256, corrupted[split.query].shape, dtype=np.uint8)
+    clean_run = quick_train(dataset=dataset, split=split)
+    corrupted_run = quick_train(dataset=blocks_dataset(corrupted), split=split)
+    np.testing.assert_array_equal(clean_run.history["loss"], corrupted_run.history["loss"])
+    np.testing.assert_array_equal(clean_run.encode(dataset, split.train), corrupted_run.encode(dataset, split.train))
+
+
+def test_evaluate_ranks_by_learned_codes_for_training_items_and_network_codes_otherwise():
+    dataset = blocks_dataset()
+    everything = np.arange(N_ITEMS)
+    split = Split(query=everything[80:], database=everything[:80], train=everything[:60], protocol="given")
+    trained = quick_train(split=split)
+    assert trained.database_codes is None
+    network_codes = trained.encode(dataset, split.database)
+    np.testing.assert_array_equal(trained.codes_for_database(dataset, split.database), network_codes)
+
+    learned = np.where(np.arange(60)[:, None] % 2 == 0, 1, -1) * np.ones((60, 8), dtype=np.int8)
+    trained.method.database_codes = lambda: learned.astype(np.int8)
+    database = np.array([59, 70, 0, 75, 2])
+    codes = trained.codes_for_database(dataset, database)
+    np.testing.assert_array_equal(codes[[0, 2, 4]], learned[[59, 0, 2]])
+    np.testing.assert_array_equal(codes[[1, 3]], trained.encode(dataset, np.array([70, 75])))
+
+    expected = mean_average_precision(trained.encode(dataset, split.query),
+                                      trained.codes_for_database(dataset, split.database),
+                                      dataset.labels[split.query], dataset.labels[split.database])
+    assert evaluate(trained, dataset, split) == pytest.approx(expected)
+
+
+class Exploding(Recorder):
+    def begin(self, context: TrainingContext) -> None:
+        raise AssertionError("training started despite a bad argument")
+
+
+@pytest.mark.parametrize(("options", "error", "names"), [
+    ({"backbone": "lenet"}, ValueError, "backbone"),
+    ({"n_bits": 0}, ValueError, "n_bits"),
+    ({"n_bits": -8}, ValueError, "n_bits"),
+    ({"epochs": 0}, ValueError, "epochs"),
+    ({"batch_size": 1}, ValueError, "batch_size"),
+    ({"optimizer": "lbfgs"}, ValueError, "optimizer"),
+    ({"learning_rate": 0.0}, ValueError, "learning_rate"),
+    ({"trainable": "some"}, ValueError, "trainable"),
+    ({"pretrained_weights": "/nonexistent/cnn_f_imagenet.pth"}, FileNotFoundError, "cnn_f_imagenet.pth"),
+    ({"device": "tpu"}, ValueError, "device"),
+])
+def test_bad_arguments_are_errors_naming_them_before_training(options, error, names):
+    arguments = {"n_bits": 8, **options}
+    with pytest.raises(error, match=names):
+        train(Exploding(), blocks_dataset(), blocks_split(), progress=False, **arguments)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")
+def test_cuda_without_a_gpu_is_an_error():
+    with pytest.raises(ValueError, match="device.*no GPU"):
+        train(Exploding(), blocks_dataset(), blocks_split(), 8, device="cuda", progress=False)
+
+
+def test_an_empty_training_split_is_an_error():
+    everything = np.arange(N_ITEMS)
+    empty = Split(query=everything[:10], database=everything[10:], train=np.array([], dtype=np.int64),
+                  protocol="given")
+    with pytest.raises(ValueError, match="split.train"):
+        train(Exploding(), blocks_dataset(), empty, 8, progress=False)
+
+
+def test_unknown_backbone_lists_the_valid_names():
+    with pytest.raises(ValueError, match="cnn-f.*alexnet.*vgg19.*resnet50.*resnet101"):
+        build_backbone("lenet", 1, (28, 28))
+    assert BACKBONES[0] == "small-cnn"
+
+
+def test_small_cnn_weights_load_from_a_local_file(tmp_path):
+    source = SmallCNN(1, (8, 8), **SMALL_NET)
+    weights_file = tmp_path / "small.pth"
+    torch.save(source.state_dict(), weights_file)
+    loaded = build_backbone("small-cnn", 1, (8, 8), pretrained_weights=weights_file, **SMALL_NET)
+    for name, tensor in source.state_dict().items():
+        torch.testing.assert_close(loaded.backbone.state_dict()[name], tensor)
+    torch.save({"unrelated": torch.zeros(3)}, weights_file)
+    with pytest.raises(ValueError, match="does not fit"):
+        build_backbone("small-cnn", 1, (8, 8), pretrained_weights=weights_file, **SMALL_NET)
+
+
+def test_small_cnn_features_are_standardised_per_batch():
+    backbone = build_backbone("small-cnn", 1, (8, 8), **SMALL_NET)
+    features = backbone(torch.rand(32, 1, 8, 8))
+    torch.testing.assert_close(features.mean(dim=0), torch.zeros(16), atol=1e-4, rtol=0)
+
+
+def test_cnn_f_has_chatfields_shape_and_takes_any_image():
+    network = CNNF()
+    assert [layer.out_channels for layer in network.features if isinstance(layer, torch.nn.Conv2d)] == [64, 256, 256, 256, 256]
+    assert network.features(torch.zeros(1, 3, 224, 224)).shape == (1, 256, 6, 6)
+    backbone = build_backbone("cnn-f", 1, (28, 28), trainable="head").eval()
+    assert backbone.feature_dim == 4096
+    assert backbone(torch.rand(2, 1, 28, 28)).shape == (2, 4096)
+    assert not any(parameter.requires_grad for parameter in backbone.parameters())
+
+
+def test_torchvision_backbones_give_their_feature_size():
+    backbone = build_backbone("alexnet", 3, (32, 32)).eval()
+    assert backbone(torch.rand(1, 3, 32, 32)).shape == (1, 4096)
+    with pytest.raises(TypeError, match="takes no options"):
+        build_backbone("alexnet", 3, (32, 32), channels=(4, 8))
