@@ -28,8 +28,10 @@ class FSDH(ShallowHasher):
     closed-form ``B``. Each step is an exact block minimiser, so the objective cannot increase;
     ``objective_per_iteration_`` records it after each round.
 
-    Defaults follow SDH's, which the paper keeps: ``lambda = 1``, ``nu = 1e-5``, 1,000 anchors,
-    5 rounds, and ``delta = 0.01`` to keep the projection's regression well posed.
+    Parameters: ``lambda`` is ``label_ridge``, ``nu`` ``code_penalty``, ``delta``
+    ``projection_ridge``. Defaults are SDH's, the setting under which the paper compares the
+    two: ``lambda = 1``, ``nu = 1e-5``, 1,000 anchors, 5 rounds, and ``delta = 0.01`` to keep
+    the projection's regression well posed.
     """
 
     def __init__(

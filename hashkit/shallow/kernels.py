@@ -3,8 +3,10 @@
 ``phi(x) = [exp(-||x - a_1||^2 / (2 sigma^2)), ..., exp(-||x - a_m||^2 / (2 sigma^2))]`` with the
 anchors ``a_j`` drawn at random from the training items and ``sigma`` the mean Euclidean distance
 between the training items and the anchors, the data-scaled bandwidth KSH {cite}`liu2012ksh`
-describes. KSH zero-centres each kernel column on its training mean (so its sign functions are
-balanced); SDH and FSDH regress on the raw kernel values, as their papers write ``F(x) = P^T phi(x)``.
+describes; SDH and FSDH leave the width to tuning and use the same rule here, so the three
+methods see the same features. KSH zero-centres each kernel column on its training mean (so its
+sign functions are balanced); SDH and FSDH regress on the raw kernel values, as their papers
+write ``F(x) = P^T phi(x)``.
 """
 
 from __future__ import annotations

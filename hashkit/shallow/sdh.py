@@ -46,9 +46,11 @@ class SDH(ShallowHasher):
     sweeps over the bits or until no bit changes. The objective cannot increase, and
     ``objective_per_iteration_`` records it after each round.
 
-    Defaults are the paper's: ``lambda = 1``, ``nu = 1e-5``, 1,000 anchors, 5 rounds. The paper
-    writes the F-step as plain least squares; ``delta = 0.01`` (the value of the authors' released
-    demo) keeps it well posed with 1,000 anchors. The paper does not fix the sweeps; 5 is ours.
+    Parameters: ``lambda`` is ``classifier_ridge``, ``nu`` ``code_penalty``, ``delta``
+    ``projection_ridge``. Defaults: ``lambda = 1``, ``nu = 1e-5`` and 1,000 anchors as in the
+    paper; 5 rounds and ``delta = 0.01`` as in the authors' released demo (the paper writes the F-step as plain least
+    squares, which ``delta`` keeps well posed with 1,000 anchors). The paper fixes no number of
+    DCC sweeps; ``n_dcc_sweeps = 5`` is ours, and sweeps stop early once no bit changes.
     """
 
     def __init__(
