@@ -20,7 +20,7 @@ Factory = Callable[..., ShallowHasher]
 METHODS: dict[str, Factory] = {
     "BRE": lambda n_bits, seed=0, small=False: BRE(n_bits, n_training_points=200 if small else 1000, seed=seed),
     "SP": lambda n_bits, seed=0, small=False: SP(n_bits, n_iter=10 if small else 50, seed=seed),
-    "SGH": lambda n_bits, seed=0, small=False: SGH(n_bits, n_epochs=10 if small else 50, batch_size=100 if small else 500,
+    "SGH": lambda n_bits, seed=0, small=False: SGH(n_bits, n_epochs=10 if small else 20, batch_size=100 if small else 500,
                                                    seed=seed),
 }
 
@@ -144,7 +144,13 @@ def test_sp_projection_has_the_requested_sparsity(sparsity: float, blobs: np.nda
     sp = SP(8, sparsity=sparsity, n_iter=10).fit(blobs)
     assert sp.projection_.shape == (20, 8)
     assert np.count_nonzero(sp.projection_) == math.ceil((1 - sparsity) * 20 * 8)
-    assert np.all(np.diff(sp.objective_history_) <= 1e-9)
+    assert sp.objective_history_[-1] < sp.objective_history_[0]
+
+
+def test_sp_objective_falls_on_fashion_mnist(fitted_on_fashion) -> None:
+    history = fitted_on_fashion["SP"].objective_history_
+    assert len(history) == 51
+    assert history[-1] < 0.6 * history[0]
 
 
 def test_sp_keep_largest_and_codes_longer_than_the_features(blobs: np.ndarray) -> None:
@@ -157,7 +163,7 @@ def test_sp_keep_largest_and_codes_longer_than_the_features(blobs: np.ndarray) -
 
 def test_sgh_description_length_falls(fitted_on_fashion) -> None:
     history = fitted_on_fashion["SGH"].loss_history_
-    assert len(history) == 50
+    assert len(history) == 20
     # In nats per image: the first epoch's mean is far above the last's.
     assert history[-1] < history[0] - 100
     assert np.mean(history[-5:]) < np.mean(history[:5])

@@ -31,6 +31,12 @@ def procrustes(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     return left @ right
 
 
+def orthogonal_projection(basis: np.ndarray | None, fitted: np.ndarray) -> np.ndarray:
+    """``R_o`` from its fitted part: ``basis @ fitted``, or ``fitted`` when ``basis`` is ``None``
+    (all directions, which spares a ``(d, d)`` identity product for codes longer than ``d``)."""
+    return fitted if basis is None else basis @ fitted
+
+
 class SP(ShallowHasher):
     """Sparse projections (SP) {cite}`xia2015sp`.
 
@@ -45,12 +51,13 @@ class SP(ShallowHasher):
     Algorithm: alternate, for ``n_iter`` rounds, (1) ``R_o`` by orthogonal Procrustes onto
     ``Y = (B + beta X R_s) / (1 + beta)`` — within the top-``n_bits`` PCA subspace when
     ``n_bits < n_dims`` (ITQ's rotation of PCA directions), over all directions otherwise;
-    (2) ``R_s`` by one majorise-minimise (optimisation-transfer) step of
-    ``||X (R_o - R_s)||^2`` under the sparsity constraint, i.e. a gradient step of size
-    ``1 / lambda_max(X^T X)`` followed by keeping the largest entries (iterative hard
-    thresholding); (3) ``B = sign(X R_o)``. Every step lowers the objective, recorded per item in
-    ``objective_history_``. ``R_o`` starts as a random rotation of the PCA directions (random
-    orthonormal rows when ``n_bits >= n_dims``) and ``R_s`` as its largest entries.
+    (2) ``R_s`` as the largest-magnitude entries of ``R_o``, the released code's step: it is the
+    exact sparse minimiser of ``||R_o - R_s||_F``, which equals the penalty term when the
+    features are whitened and approximates it otherwise; (3) ``B = sign(X R_o)``. Steps (1) and
+    (3) are exact, (2) is not on unwhitened data, so the objective (per item, in
+    ``objective_history_``) falls overall but may rise slightly between late rounds. ``R_o``
+    starts as a random rotation of the PCA directions (random orthonormal rows when
+    ``n_bits >= n_dims``).
 
     Defaults are those of the paper's released code: ``sparsity=0.9`` (10% of the entries
     non-zero), ``beta=1``, ``n_iter=50``.
@@ -76,21 +83,18 @@ class SP(ShallowHasher):
         n_dims = centred.shape[1]
         n_nonzero = math.ceil((1 - self.sparsity) * n_dims * self.n_bits)
 
-        scatter = centred.T @ centred
-        eigenvalues, eigenvectors = np.linalg.eigh(scatter)
-        step = 1.0 / max(eigenvalues[-1], np.finfo(np.float64).tiny)
-        # R_o = basis @ fitted, where Procrustes fits ``fitted``: a rotation of the top PCA
-        # directions when n_bits < n_dims (ITQ's parametrisation), the whole R_o otherwise.
+        # Procrustes fits ``fitted``: a rotation of the top PCA directions ``basis`` when
+        # n_bits < n_dims (ITQ's parametrisation), the whole R_o otherwise.
         if self.n_bits < n_dims:
+            _, eigenvectors = np.linalg.eigh(centred.T @ centred)
             basis = eigenvectors[:, ::-1][:, : self.n_bits]
             fitted, _ = np.linalg.qr(rng.standard_normal((self.n_bits, self.n_bits)))
         else:
-            basis = np.eye(n_dims)
+            basis = None
             rows, _ = np.linalg.qr(rng.standard_normal((self.n_bits, n_dims)))
             fitted = rows.T
-        reduced = centred @ basis
-        orthogonal = basis @ fitted
-        sparse = keep_largest(orthogonal, n_nonzero)
+        reduced = centred if basis is None else centred @ basis
+        sparse = keep_largest(orthogonal_projection(basis, fitted), n_nonzero)
 
         # One (n x d) by (d x c) product per round: X R_o comes from the reduced data.
         projected = reduced @ fitted
@@ -101,8 +105,7 @@ class SP(ShallowHasher):
             target = (codes + self.beta * projected_sparse) / (1 + self.beta)
             fitted = procrustes(reduced, target)
             projected = reduced @ fitted
-            orthogonal = basis @ fitted
-            sparse = keep_largest(sparse - step * (scatter @ (sparse - orthogonal)), n_nonzero)
+            sparse = keep_largest(orthogonal_projection(basis, fitted), n_nonzero)
             projected_sparse = centred @ sparse
             codes = sign(projected)
             history.append(self._objective(codes, projected, projected_sparse, len(centred)))
