@@ -20,12 +20,12 @@ from hashkit.features import (
     FEATURE_SOURCES,
     CorruptCacheWarning,
     FeatureCache,
+    compare_feature_sources,
     extract_features,
     knn_label_precision,
 )
 from hashkit.features import learned
 from hashkit.features.augment import random_views
-from hashkit.features.comparison import compare_feature_sources
 from hashkit.features.contrastive import nt_xent_loss
 from hashkit.features.pretrained import IMAGENET_MEAN, IMAGENET_STD
 

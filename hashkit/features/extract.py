@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
 from hashkit.checks import check_positive_int
 from hashkit.data import ImageDataset
@@ -66,7 +67,7 @@ def _plan_pixels(dataset: ImageDataset, options: dict[str, Any]) -> FeaturePlan:
 
 
 def _plan_learned(method: str, dataset: ImageDataset, train_indices: np.ndarray | None, seed: int,
-                  cache: FeatureCache, device: Any, progress: bool, options: dict[str, Any]) -> FeaturePlan:
+                  cache: FeatureCache, device: torch.device, progress: bool, options: dict[str, Any]) -> FeaturePlan:
     settings = learned_settings(method, options)
     if train_indices is None:
         raise ValueError(f"train_indices: source {method!r} trains on the protocol's training items; pass split.train")
@@ -77,7 +78,7 @@ def _plan_learned(method: str, dataset: ImageDataset, train_indices: np.ndarray 
                                                              cache, device, progress))
 
 
-def _plan_pretrained(arch: str, dataset: ImageDataset, device: Any, progress: bool,
+def _plan_pretrained(arch: str, dataset: ImageDataset, device: torch.device, progress: bool,
                      options: dict[str, Any]) -> FeaturePlan:
     pretrained.check_architecture(arch)
     unknown = sorted(set(options) - set(PRETRAINED_OPTIONS))
@@ -101,7 +102,7 @@ def _plan_pretrained(arch: str, dataset: ImageDataset, device: Any, progress: bo
 
 
 def _plan(source: str, dataset: ImageDataset, train_indices: np.ndarray | None, seed: int, cache: FeatureCache,
-          device: Any, progress: bool, options: dict[str, Any]) -> FeaturePlan:
+          device: torch.device, progress: bool, options: dict[str, Any]) -> FeaturePlan:
     if source == "pixels":
         return _plan_pixels(dataset, options)
     if source == LEARNED_ALIAS or source in LEARNED_METHODS:
@@ -141,7 +142,9 @@ def extract_features(
     plan = _plan(source, dataset, train_indices, seed, cache, torch_device, progress, options)
     if plan.key is None:
         return plan.compute(indices)
-    key = {**plan.key, "dataset": dataset_fingerprint(dataset), "indices": indices_fingerprint(indices)}
+    # Another torch may round differently, so features it computed are not these features.
+    key = {**plan.key, "dataset": dataset_fingerprint(dataset), "indices": indices_fingerprint(indices),
+           "torch": torch.__version__}
     features = cache.load_array(key)
     if features is None:
         features = plan.compute(indices)
