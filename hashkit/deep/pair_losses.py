@@ -10,21 +10,24 @@ distance, ``d*_ij = min(d(b_i, b_j), d(b*_i, b_j))``. Get distances from relaxed
 :func:`label_similarity`, and the pair weights ``w_ij`` of HashNet, DCH and MMHH with
 :func:`pair_weights`.
 
-Every ``*_pair_loss`` returns the ``(n, m)`` matrix of per-pair losses, unreduced: a training step
-averages it, MCH sums rows of it. Every regulariser returns one value per item.
+Every ``*_pair_loss`` works entry by entry and returns the per-pair losses in the shape of its
+``distances`` (an ``(n, m)`` matrix, or the flat pairs a batch keeps, :func:`off_diagonal`),
+unreduced: a training step averages them, MCH sums rows of them. Every regulariser returns one
+value per item.
 
-| method  | L(d, s)                                                        | relaxation | regulariser |
-|---------|----------------------------------------------------------------|------------|-------------|
-| KSH     | ((Q - 2d)/Q - (2s - 1))^2                                       | sigmoid    | none        |
-| HashNet | w (log(1 + exp(a (Q - 2d))) - s a (Q - 2d))                     | tanh       | none        |
-| ADSH    | ((Q - 2d) - Q (2s - 1))^2                                       | none       | ||b - u||^2 |
-| DCH     | w (s log(d / g) + log(1 + g / d))                               | none       | log(1 + Q/(2g) (1 - cos(b, u))) |
-| MMHH    | w (s log(1 + max(0, d - H)) + (1 - s) log(1 + 1 / max(H, d)))   | none       | ||b - u||^2 |
+MCH's Table 1, row by row (``a`` = alpha, ``g`` = gamma, ``H`` = radius):
+
+* KSH: ``((Q - 2d)/Q - (2s - 1))^2``; sigmoid relaxation; no regulariser.
+* HashNet: ``w (log(1 + exp(a (Q - 2d))) - s a (Q - 2d))``; tanh relaxation; no regulariser.
+* ADSH: ``((Q - 2d) - Q (2s - 1))^2``; continuous relaxation; ``||b - u||^2``.
+* DCH: ``w (s log(d/g) + log(1 + g/d))``; continuous relaxation; ``log(1 + Q/(2g) (1 - cos(b, u)))``.
+* MMHH: ``w (s log(1 + max(0, d - H)) + (1 - s) log(1 + 1/max(H, d)))``; continuous relaxation;
+  ``||b - u||^2``.
 """
 
 from __future__ import annotations
 
-from numbers import Real
+from numbers import Integral, Real
 
 import torch
 import torch.nn.functional as F
@@ -48,6 +51,13 @@ def check_non_negative(value: float, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value < float("inf"):
         raise ValueError(f"{name}: expected a number >= 0, got {value!r}")
     return float(value)
+
+
+def check_non_negative_int(value: int, name: str) -> int:
+    """``value`` as an ``int`` if it is an integer >= 0 (not a bool), else a ``ValueError`` naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
+        raise ValueError(f"{name}: expected an integer >= 0, got {value!r}")
+    return int(value)
 
 
 def check_radius(radius: float, n_bits: int) -> float:
@@ -94,6 +104,15 @@ def pair_weights(similarity: torch.Tensor, overlap: torch.Tensor | None = None) 
     if overlap is not None:
         similar_weight = similar_weight * overlap
     return similarity * similar_weight + (1 - similarity) * (n_pairs / (n_pairs - n_similar))
+
+
+def off_diagonal(matrix: torch.Tensor) -> torch.Tensor:
+    """The entries ``(i, j)``, ``i != j``, of a square pair matrix, flattened.
+
+    A batch paired with itself holds each item's pair with itself, which carries no information
+    (and, at distance 0, would dominate DCH's loss).
+    """
+    return matrix[~torch.eye(len(matrix), dtype=torch.bool, device=matrix.device)]
 
 
 def relaxed_hamming(codes_a: torch.Tensor, codes_b: torch.Tensor) -> torch.Tensor:
