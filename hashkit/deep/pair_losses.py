@@ -27,37 +27,19 @@ MCH's Table 1, row by row (``a`` = alpha, ``g`` = gamma, ``H`` = radius):
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import torch
 import torch.nn.functional as F
 
+from hashkit.checks import check_non_negative, check_non_negative_int, check_positive
 from hashkit.codes import sign
+
+__all__ = ["check_non_negative", "check_non_negative_int", "check_positive"]
 
 # DCH's loss has log(1 + g / d): a dissimilar pair at distance 0 would cost infinity. The distance
 # is floored here (in bits), as the authors' code floors the cosine it is computed from.
 MIN_CAUCHY_DISTANCE = 1e-2
-
-
-def check_positive(value: float, name: str) -> float:
-    """``value`` as a float if it is a positive finite number, else a ``ValueError`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0 < value < float("inf"):
-        raise ValueError(f"{name}: expected a positive number, got {value!r}")
-    return float(value)
-
-
-def check_non_negative(value: float, name: str) -> float:
-    """``value`` as a float if it is a finite number >= 0, else a ``ValueError`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value < float("inf"):
-        raise ValueError(f"{name}: expected a number >= 0, got {value!r}")
-    return float(value)
-
-
-def check_non_negative_int(value: int, name: str) -> int:
-    """``value`` as an ``int`` if it is an integer >= 0 (not a bool), else a ``ValueError`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 0:
-        raise ValueError(f"{name}: expected an integer >= 0, got {value!r}")
-    return int(value)
 
 
 def check_radius(radius: float, n_bits: int) -> float:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from hashkit.checks import check_positive_int
+from hashkit.checks import check_non_negative, check_positive_int
 from hashkit.codes import sign
 from hashkit.shallow.base import ShallowHasher, check_features, check_labels
 from hashkit.shallow.kernels import RBFAnchorMap
-from hashkit.shallow.sdh import check_nonnegative, ridge_regression
+from hashkit.shallow.sdh import ridge_regression
 
 
 class FSDH(ShallowHasher):
@@ -46,9 +46,9 @@ class FSDH(ShallowHasher):
     ) -> None:
         self.n_bits = check_positive_int(n_bits, "n_bits")
         self.n_anchors = check_positive_int(n_anchors, "n_anchors")
-        self.label_ridge = check_nonnegative(label_ridge, "label_ridge")
-        self.code_penalty = check_nonnegative(code_penalty, "code_penalty")
-        self.projection_ridge = check_nonnegative(projection_ridge, "projection_ridge")
+        self.label_ridge = check_non_negative(label_ridge, "label_ridge")
+        self.code_penalty = check_non_negative(code_penalty, "code_penalty")
+        self.projection_ridge = check_non_negative(projection_ridge, "projection_ridge")
         self.n_iterations = check_positive_int(n_iterations, "n_iterations")
         self.seed = seed
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 
-from hashkit.checks import check_positive_int
+from hashkit.checks import check_non_negative, check_positive_int
 from hashkit.codes import sign
 from hashkit.shallow.base import ShallowHasher, check_features, check_labels
 from hashkit.shallow.kernels import RBFAnchorMap
@@ -18,13 +16,6 @@ def ridge_regression(inputs: np.ndarray, targets: np.ndarray, ridge: float) -> n
     normal = inputs.T @ inputs
     normal[np.diag_indices_from(normal)] += ridge
     return np.linalg.solve(normal, inputs.T @ targets)
-
-
-def check_nonnegative(value: float, name: str) -> float:
-    """``value`` as a float if it is finite and ``>= 0``, else a ``ValueError`` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, Real) or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
-    return float(value)
 
 
 class SDH(ShallowHasher):
@@ -66,9 +57,9 @@ class SDH(ShallowHasher):
     ) -> None:
         self.n_bits = check_positive_int(n_bits, "n_bits")
         self.n_anchors = check_positive_int(n_anchors, "n_anchors")
-        self.classifier_ridge = check_nonnegative(classifier_ridge, "classifier_ridge")
-        self.code_penalty = check_nonnegative(code_penalty, "code_penalty")
-        self.projection_ridge = check_nonnegative(projection_ridge, "projection_ridge")
+        self.classifier_ridge = check_non_negative(classifier_ridge, "classifier_ridge")
+        self.code_penalty = check_non_negative(code_penalty, "code_penalty")
+        self.projection_ridge = check_non_negative(projection_ridge, "projection_ridge")
         self.n_iterations = check_positive_int(n_iterations, "n_iterations")
         self.n_dcc_sweeps = check_positive_int(n_dcc_sweeps, "n_dcc_sweeps")
         self.seed = seed
