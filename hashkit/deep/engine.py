@@ -29,8 +29,10 @@ Evaluating (GUIDE §3.8), which :func:`evaluate` does:
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 import pandas as pd
@@ -179,10 +181,9 @@ def _check_arguments(method: HashingMethod, split: Split, batch_size: int, optim
         )
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
-    for name, value, low in (("learning_rate", learning_rate, 0.0), ("weight_decay", weight_decay, 0.0),
-                             ("momentum", momentum, 0.0)):
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not np.isfinite(value) or value < low:
-            raise ValueError(f"{name}: expected a finite number >= {low}, got {value!r}")
+    for name, value in (("learning_rate", learning_rate), ("weight_decay", weight_decay), ("momentum", momentum)):
+        if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value < math.inf:
+            raise ValueError(f"{name}: expected a finite number >= 0, got {value!r}")
     if learning_rate == 0:
         raise ValueError("learning_rate: expected a positive number, got 0")
 

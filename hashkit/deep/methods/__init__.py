@@ -5,6 +5,12 @@ what a method defines.
 """
 
 from hashkit.deep.methods.adsh import ADSH
+from hashkit.deep.methods.dch import DCH
+from hashkit.deep.methods.ddsh import DDSH
 from hashkit.deep.methods.dpsh import DPSH
+from hashkit.deep.methods.dsdh import DSDH
+from hashkit.deep.methods.fdah import FDAH
+from hashkit.deep.methods.hashnet import HashNet
+from hashkit.deep.methods.mmhh import MMHH
 
-__all__ = ["ADSH", "DPSH"]
+__all__ = ["ADSH", "DCH", "DDSH", "DPSH", "DSDH", "FDAH", "HashNet", "MMHH"]
