@@ -22,7 +22,8 @@ class DSDH(HashingMethod):
 
     Objective (DSDH eq. 6), with ``Θ_ij = ½ u_iᵀ u_j`` and ``u`` the hashing layer's raw output:
     ``Σ_{s_ij} (log(1 + e^Θ_ij) − s_ij Θ_ij) + μ Σ_i ‖y_i − Wᵀ b_i‖² + ν ‖W‖²
-    + η Σ_i ‖b_i − u_i‖²`` over discrete codes ``B ∈ {−1, 1}^{n × Q}``, classifier ``W`` and the network. Alternating:
+    + η Σ_i ‖b_i − u_i‖²`` over discrete codes ``B ∈ {−1, 1}^{n × Q}``, classifier ``W`` and the
+    network. Alternating:
 
     * network (each batch): the likelihood and ``η ‖b_i − u_i‖²`` with ``B`` fixed. As in the
       authors' code (forked from DPSH's), each batch item is paired with every training item

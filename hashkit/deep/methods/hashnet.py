@@ -29,8 +29,8 @@ class HashNet(HashingMethod):
     Continuation: ``β`` grows from 1 as HashNet's schedule ``β = (1 + γ_β t)^p`` with ``γ_β = 0.005``
     and ``p = 0.5`` over ``t`` iterations; the paper's runs make 10,000 iterations. Here ``t`` is the
     paper's iteration count reached at the same *fraction* of training, ``t = 10,000 · epoch /
-    n_epochs``, constant within an epoch, so a short run steepens as far as a full one
-    (β ≈ 7.1 by the end).
+    n_epochs``, constant within an epoch, so a short run steepens about as far as a full one
+    (β = 6.8 in the last of 10 epochs; 7.1 at the paper's last iteration).
 
     Defaults: ``α = 10 / n_bits`` (the authors' code; the paper leaves it to cross-validation).
     Pairs: all pairs within a batch, as the authors' code pairs its two half-batches.
