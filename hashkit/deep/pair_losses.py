@@ -32,10 +32,8 @@ from numbers import Real
 import torch
 import torch.nn.functional as F
 
-from hashkit.checks import check_non_negative, check_non_negative_int, check_positive
+from hashkit.checks import check_positive
 from hashkit.codes import sign
-
-__all__ = ["check_non_negative", "check_non_negative_int", "check_positive"]
 
 # DCH's loss has log(1 + g / d): a dissimilar pair at distance 0 would cost infinity. The distance
 # is floored here (in bits), as the authors' code floors the cosine it is computed from.

@@ -5,17 +5,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from hashkit.checks import check_positive_int
+from hashkit.checks import check_non_negative, check_positive_int
 from hashkit.codes import sign
 from hashkit.data import draw_round_sample
 from hashkit.deep.method import HashingMethod, TrainingContext
-from hashkit.deep.pair_losses import (
-    adsh_pair_loss,
-    check_non_negative,
-    label_similarity,
-    relaxed_hamming,
-    squared_quantization,
-)
+from hashkit.deep.pair_losses import adsh_pair_loss, label_similarity, relaxed_hamming, squared_quantization
 
 # Database rows per block when forming Sᵀ U: bounds the (block × m) similarity matrix (~32 MB at m = 2,000).
 _SIMILARITY_BLOCK = 4096

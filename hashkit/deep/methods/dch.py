@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import torch
 
+from hashkit.checks import check_non_negative, check_positive
 from hashkit.deep.method import HashingMethod, TrainingContext
 from hashkit.deep.pair_losses import (
     cauchy_quantization,
-    check_non_negative,
-    check_positive,
     cosine_hamming,
     dch_pair_loss,
     label_similarity,

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from hashkit.checks import check_non_negative
 from hashkit.deep.method import HashingMethod, TrainingContext
-from hashkit.deep.pair_losses import (
-    check_non_negative,
-    hashnet_pair_loss,
-    label_similarity,
-    relaxed_hamming,
-    squared_quantization,
-)
+from hashkit.deep.pair_losses import hashnet_pair_loss, label_similarity, relaxed_hamming, squared_quantization
 
 
 class DPSH(HashingMethod):

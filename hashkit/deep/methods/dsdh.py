@@ -4,17 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from hashkit.checks import check_positive_int
+from hashkit.checks import check_non_negative_int, check_positive, check_positive_int
 from hashkit.codes import sign
 from hashkit.deep.method import HashingMethod, TrainingContext
-from hashkit.deep.pair_losses import (
-    check_non_negative_int,
-    check_positive,
-    hashnet_pair_loss,
-    label_similarity,
-    relaxed_hamming,
-    squared_quantization,
-)
+from hashkit.deep.pair_losses import hashnet_pair_loss, label_similarity, relaxed_hamming, squared_quantization
 
 
 class DSDH(HashingMethod):

@@ -30,12 +30,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from hashkit.checks import check_positive_int
+from hashkit.checks import check_non_negative, check_positive_int
 from hashkit.codes import sign
 from hashkit.data import draw_round_sample
 from hashkit.deep.method import HashingMethod, TrainingContext
 from hashkit.deep.methods.adsh import balanced_random_codes
-from hashkit.deep.pair_losses import check_non_negative, label_similarity
+from hashkit.deep.pair_losses import label_similarity
 
 # Training items per block when forming n × m matrices: bounds memory at any n (~32 MB at m = 2,000).
 _BLOCK = 4096

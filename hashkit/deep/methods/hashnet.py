@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from hashkit.checks import check_positive
 from hashkit.deep.method import HashingMethod, TrainingContext
 from hashkit.deep.pair_losses import (
-    check_positive,
     hashnet_pair_loss,
     label_overlap,
     label_similarity,

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from hashkit.checks import check_non_negative, check_non_negative_int, check_positive
 from hashkit.deep.method import HashingMethod, TrainingContext
 from hashkit.deep.pair_losses import (
-    check_non_negative,
-    check_non_negative_int,
-    check_positive,
     check_radius,
     cosine_hamming,
     label_similarity,
