@@ -13,7 +13,8 @@ from hashkit.data.fashion_mnist import SYSTEM_FASHION_MNIST_DIR
 from hashkit.deep.engine import evaluate, train
 from hashkit.deep.method import TrainingContext
 from hashkit.deep.methods import ADSH, DPSH
-from hashkit.deep.methods.adsh import balanced_random_codes, discrete_cyclic_update
+from hashkit.deep.methods.adsh import discrete_cyclic_update
+from hashkit.deep.methods.rounds import balanced_random_codes
 from hashkit.metrics import mean_average_precision
 from hashkit.shallow import LSH
 

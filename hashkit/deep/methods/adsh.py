@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
-from hashkit.checks import check_non_negative, check_positive_int
+from hashkit.checks import check_non_negative
 from hashkit.codes import sign
-from hashkit.data import draw_round_sample
-from hashkit.deep.method import HashingMethod, TrainingContext
+from hashkit.deep.method import TrainingContext
+from hashkit.deep.methods.rounds import SampledRounds
 from hashkit.deep.pair_losses import adsh_pair_loss, label_similarity, relaxed_hamming, squared_quantization
 
 # Database rows per block when forming Sᵀ U: bounds the (block × m) similarity matrix (~32 MB at m = 2,000).
@@ -49,19 +48,7 @@ def discrete_cyclic_update(codes: torch.Tensor, sample_outputs: torch.Tensor, sa
     return updated
 
 
-def balanced_random_codes(n_items: int, n_bits: int, generator: torch.Generator) -> torch.Tensor:
-    """Random ±1 codes whose every bit is +1 on half the items (one more when ``n_items`` is odd).
-
-    Balance matters for ADSH's start: a bit's excess of +1s over all ``n`` codes (about √n for
-    independent draws) is larger than its excess within a class (about √(n / 10) on ten classes),
-    so a network fitted to unbalanced random codes learns one output shared by all images, and the
-    update of ``V`` then sets that bit alike for every database item.
-    """
-    half = torch.where(torch.arange(n_items) < (n_items + 1) // 2, 1.0, -1.0)
-    return torch.stack([half[torch.randperm(n_items, generator=generator)] for _ in range(n_bits)], dim=1)
-
-
-class ADSH(HashingMethod):
+class ADSH(SampledRounds):
     """Asymmetric pairs: network outputs of sampled items against learned codes of the whole database.
 
     Objective (ADSH eq. 4; MCH Table 1's ADSH row in inner-product form): with Ω the ``m`` sampled
@@ -92,30 +79,10 @@ class ADSH(HashingMethod):
     """
 
     name = "ADSH"
-    asymmetric = True
 
     def __init__(self, gamma: float = 200.0, sample_size: int = 2000, epochs_per_round: int = 3) -> None:
+        super().__init__(sample_size, epochs_per_round)
         self.gamma = check_non_negative(gamma, "gamma")
-        self.sample_size = check_positive_int(sample_size, "sample_size")
-        self.epochs_per_round = check_positive_int(epochs_per_round, "epochs_per_round")
-        self.codes: torch.Tensor | None = None
-        self.sample: np.ndarray | None = None
-        self.sample_seed = 0
-
-    def begin(self, context: TrainingContext) -> None:
-        if self.sample_size > context.n_train:
-            raise ValueError(
-                f"sample_size: ADSH samples m={self.sample_size:,} items per round from the training "
-                f"set, which holds {context.n_train:,}; pass a sample_size of at most {context.n_train:,}"
-            )
-        self.sample_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=context.generator))
-        self.codes = balanced_random_codes(context.n_train, context.n_bits, context.generator).to(context.device)
-
-    def epoch_items(self, context: TrainingContext) -> np.ndarray:
-        if context.epoch % self.epochs_per_round == 0:
-            self.sample = draw_round_sample(np.arange(context.n_train), self.sample_size, self.sample_seed,
-                                            round_index=context.epoch // self.epochs_per_round)
-        return self.sample
 
     def loss(self, outputs: torch.Tensor, labels: torch.Tensor, positions: torch.Tensor,
              context: TrainingContext) -> torch.Tensor:
@@ -128,7 +95,4 @@ class ADSH(HashingMethod):
         sample_positions = torch.from_numpy(self.sample).to(context.device)
         self.codes = discrete_cyclic_update(self.codes, context.encode_train(self.sample), sample_positions,
                                             context.train_labels, self.gamma)
-
-    def database_codes(self) -> np.ndarray | None:
-        return None if self.codes is None else self.codes.cpu().numpy().astype(np.int8)
 

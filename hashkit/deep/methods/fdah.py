@@ -27,14 +27,12 @@ The paper writes ``c S_ij`` with ``c`` also the number of classes; the product `
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
-from hashkit.checks import check_non_negative, check_positive_int
+from hashkit.checks import check_non_negative
 from hashkit.codes import sign
-from hashkit.data import draw_round_sample
-from hashkit.deep.method import HashingMethod, TrainingContext
-from hashkit.deep.methods.adsh import balanced_random_codes
+from hashkit.deep.method import TrainingContext
+from hashkit.deep.methods.rounds import SampledRounds
 from hashkit.deep.pair_losses import label_similarity
 
 # Training items per block when forming n × m matrices: bounds memory at any n (~32 MB at m = 2,000).
@@ -102,7 +100,7 @@ def fdah_gradient(outputs: torch.Tensor, label_codes: torch.Tensor, codes: torch
     return ((2 * gamma1 * pair_term + 2 * gamma2 * quantisation_term) * (1 - outputs.T ** 2)).T
 
 
-class FDAH(HashingMethod):
+class FDAH(SampledRounds):
     """Asymmetric: network outputs of a sampled query set against codes learned for every training item.
 
     See the module docstring for the objective and the three updates. Schedule as ADSH's, which
@@ -122,39 +120,21 @@ class FDAH(HashingMethod):
     """
 
     name = "FDAH"
-    asymmetric = True
 
     def __init__(self, gamma1: float = 1e-3, gamma2: float = 10.0, gamma3: float = 1.0,
                  sample_size: int = 2000, epochs_per_round: int = 3) -> None:
+        super().__init__(sample_size, epochs_per_round)
         self.gamma1 = check_non_negative(gamma1, "gamma1")
         self.gamma2 = check_non_negative(gamma2, "gamma2")
         self.gamma3 = check_non_negative(gamma3, "gamma3")
         if self.gamma3 == 0:
             raise ValueError("gamma3: expected a positive number (eq. 7 inverts γ1 ŨŨᵀ + γ3 I), got 0")
-        self.sample_size = check_positive_int(sample_size, "sample_size")
-        self.epochs_per_round = check_positive_int(epochs_per_round, "epochs_per_round")
-        self.codes: torch.Tensor | None = None
         self.regression: torch.Tensor | None = None
-        self.sample: np.ndarray | None = None
-        self.sample_seed = 0
 
     def begin(self, context: TrainingContext) -> None:
-        if self.sample_size > context.n_train:
-            raise ValueError(
-                f"sample_size: FDAH samples m={self.sample_size:,} query items per round from the training "
-                f"set, which holds {context.n_train:,}; pass a sample_size of at most {context.n_train:,}"
-            )
-        self.sample_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=context.generator))
-        self.codes = balanced_random_codes(context.n_train, context.n_bits, context.generator).to(context.device)
+        super().begin(context)
         labels = context.train_labels
         self.regression = torch.linalg.solve(_label_gram(labels), labels.T @ self.codes)
-
-    def epoch_items(self, context: TrainingContext) -> np.ndarray:
-        if context.epoch % self.epochs_per_round == 0:
-            round_index = context.epoch // self.epochs_per_round
-            self.sample = draw_round_sample(np.arange(context.n_train), self.sample_size, self.sample_seed,
-                                            round_index)
-        return self.sample
 
     def loss(self, outputs: torch.Tensor, labels: torch.Tensor, positions: torch.Tensor,
              context: TrainingContext) -> torch.Tensor:
@@ -174,6 +154,3 @@ class FDAH(HashingMethod):
                                             self.gamma1, self.gamma3)
         self.codes = code_update(context.train_labels, self.regression, query_outputs, query_labels,
                                  self.gamma2, self.gamma3)
-
-    def database_codes(self) -> np.ndarray | None:
-        return None if self.codes is None else self.codes.cpu().numpy().astype(np.int8)
