@@ -18,7 +18,63 @@ def ridge_regression(inputs: np.ndarray, targets: np.ndarray, ridge: float) -> n
     return np.linalg.solve(normal, inputs.T @ targets)
 
 
-class SDH(ShallowHasher):
+class AnchorCodeHashing(ShallowHasher):
+    """What SDH and FSDH share: RBF anchor features ``phi(X)``, codes ``B`` of the training items
+    learned by rounds of block updates, and the hash function ``sign(phi(x) P)``.
+
+    A round: the label step (the subclass's regression between ``Y`` and ``B``), the F-step (``P``
+    by ridge regression of ``B`` on ``phi(X)``), the code step (the subclass's update of ``B``); the
+    objective after each round goes to ``objective_per_iteration_``.
+    """
+
+    def __init__(self, n_bits: int, n_anchors: int, code_penalty: float, projection_ridge: float,
+                 n_iterations: int, seed: int) -> None:
+        self.n_bits = check_positive_int(n_bits, "n_bits")
+        self.n_anchors = check_positive_int(n_anchors, "n_anchors")
+        self.code_penalty = check_non_negative(code_penalty, "code_penalty")
+        self.projection_ridge = check_non_negative(projection_ridge, "projection_ridge")
+        self.n_iterations = check_positive_int(n_iterations, "n_iterations")
+        self.seed = seed
+
+    def fit(self, features: np.ndarray, labels: np.ndarray | None = None) -> AnchorCodeHashing:
+        """Learn the anchors, the codes of the training items and the hash function."""
+        features = check_features(features)
+        labels = check_labels(labels, len(features), type(self).__name__).astype(np.float64)
+        rng = np.random.default_rng(self.seed)
+        self.kernel_map_ = RBFAnchorMap(self.n_anchors, seed=int(rng.integers(2**32))).fit(features)
+        kernel = self.kernel_map_.transform(features).astype(np.float64)
+        codes = rng.choice([-1.0, 1.0], size=(len(features), self.n_bits))
+        objective_per_iteration = []
+        for _ in range(self.n_iterations):
+            label_map = self._label_step(codes, labels)
+            projection = ridge_regression(kernel, codes, self.projection_ridge)
+            hashed = kernel @ projection
+            codes = self._code_step(codes, labels, label_map, hashed)
+            hashing = np.square(codes - hashed).sum() + self.projection_ridge * np.square(projection).sum()
+            objective_per_iteration.append(float(self._label_objective(codes, labels, label_map)
+                                                 + self.code_penalty * hashing))
+        self.projection_ = projection.astype(features.dtype)
+        self.objective_per_iteration_ = np.array(objective_per_iteration)
+        return self
+
+    def encode(self, features: np.ndarray) -> np.ndarray:
+        """``(n, n_bits)`` ``int8`` ±1 codes ``sign(phi(x) P)`` of ``features``."""
+        self._check_fitted("kernel_map_", "projection_")
+        features = check_features(features, n_dims=self.kernel_map_.anchors_.shape[1])
+        return sign(self.kernel_map_.transform(features) @ self.projection_)
+
+    def _label_step(self, codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _code_step(self, codes: np.ndarray, labels: np.ndarray, label_map: np.ndarray,
+                   hashed: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _label_objective(self, codes: np.ndarray, labels: np.ndarray, label_map: np.ndarray) -> float:
+        raise NotImplementedError
+
+
+class SDH(AnchorCodeHashing):
     """Supervised discrete hashing {cite}`shen2015sdh`.
 
     Objective, over binary codes ``B`` (``n x r``, ±1), a linear classifier ``W`` (``r x c``) on
@@ -55,39 +111,16 @@ class SDH(ShallowHasher):
         n_dcc_sweeps: int = 5,
         seed: int = 0,
     ) -> None:
-        self.n_bits = check_positive_int(n_bits, "n_bits")
-        self.n_anchors = check_positive_int(n_anchors, "n_anchors")
+        super().__init__(n_bits, n_anchors, code_penalty, projection_ridge, n_iterations, seed)
         self.classifier_ridge = check_non_negative(classifier_ridge, "classifier_ridge")
-        self.code_penalty = check_non_negative(code_penalty, "code_penalty")
-        self.projection_ridge = check_non_negative(projection_ridge, "projection_ridge")
-        self.n_iterations = check_positive_int(n_iterations, "n_iterations")
         self.n_dcc_sweeps = check_positive_int(n_dcc_sweeps, "n_dcc_sweeps")
-        self.seed = seed
 
-    def fit(self, features: np.ndarray, labels: np.ndarray | None = None) -> SDH:
-        """Learn the anchors, the codes of the training items and the hash function."""
-        features = check_features(features)
-        labels = check_labels(labels, len(features), "SDH").astype(np.float64)
-        rng = np.random.default_rng(self.seed)
-        self.kernel_map_ = RBFAnchorMap(self.n_anchors, seed=int(rng.integers(2**32))).fit(features)
-        kernel = self.kernel_map_.transform(features).astype(np.float64)
-        codes = rng.choice([-1.0, 1.0], size=(len(features), self.n_bits))
-        objective_per_iteration = []
-        for _ in range(self.n_iterations):
-            classifier = ridge_regression(codes, labels, self.classifier_ridge)
-            projection = ridge_regression(kernel, codes, self.projection_ridge)
-            hashed = kernel @ projection
-            codes = self._discrete_cyclic_descent(codes, labels, classifier, hashed)
-            objective_per_iteration.append(self._objective(codes, labels, classifier, hashed, projection))
-        self.projection_ = projection.astype(features.dtype)
-        self.objective_per_iteration_ = np.array(objective_per_iteration)
-        return self
+    def _label_step(self, codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        return ridge_regression(codes, labels, self.classifier_ridge)
 
-    def encode(self, features: np.ndarray) -> np.ndarray:
-        """``(n, n_bits)`` ``int8`` ±1 codes ``sign(phi(x) P)`` of ``features``."""
-        self._check_fitted("kernel_map_", "projection_")
-        features = check_features(features, n_dims=self.kernel_map_.anchors_.shape[1])
-        return sign(self.kernel_map_.transform(features) @ self.projection_)
+    def _code_step(self, codes: np.ndarray, labels: np.ndarray, label_map: np.ndarray,
+                   hashed: np.ndarray) -> np.ndarray:
+        return self._discrete_cyclic_descent(codes, labels, label_map, hashed)
 
     def _discrete_cyclic_descent(
         self, codes: np.ndarray, labels: np.ndarray, classifier: np.ndarray, hashed: np.ndarray
@@ -113,11 +146,5 @@ class SDH(ShallowHasher):
                 break
         return codes
 
-    def _objective(
-        self, codes: np.ndarray, labels: np.ndarray, classifier: np.ndarray, hashed: np.ndarray, projection: np.ndarray
-    ) -> float:
-        classification = (
-            np.square(labels - codes @ classifier).sum() + self.classifier_ridge * np.square(classifier).sum()
-        )
-        hashing = np.square(codes - hashed).sum() + self.projection_ridge * np.square(projection).sum()
-        return float(classification + self.code_penalty * hashing)
+    def _label_objective(self, codes: np.ndarray, labels: np.ndarray, label_map: np.ndarray) -> float:
+        return float(np.square(labels - codes @ label_map).sum() + self.classifier_ridge * np.square(label_map).sum())
