@@ -7,7 +7,6 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from hashkit.data import fashion_mnist, load_dataset
 from hashkit.metrics import mean_average_precision
 from hashkit.shallow.base import ShallowHasher
 from hashkit.shallow.bre import BRE, best_weight_for_flips, sample_pairs
@@ -35,25 +34,6 @@ def blobs() -> np.ndarray:
     rng = np.random.default_rng(0)
     centres = rng.normal(scale=3.0, size=(6, 20))
     return centres[rng.integers(0, 6, size=300)] + rng.normal(size=(300, 20))
-
-
-@pytest.fixture(scope="module")
-def fashion() -> dict[str, np.ndarray]:
-    """2,000 Fashion-MNIST training images (database and training set) and 500 official-test
-    queries, pixels scaled to [0, 1]."""
-    if not fashion_mnist.SYSTEM_FASHION_MNIST_DIR.is_dir():
-        pytest.skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
-    dataset = load_dataset("fashion-mnist")
-    train = np.flatnonzero(~dataset.official_test)[:2000]
-    query = np.flatnonzero(dataset.official_test)[:500]
-
-    def pixels(indices: np.ndarray) -> np.ndarray:
-        return dataset.images(indices).reshape(len(indices), -1).astype(np.float32) / 255
-
-    return {
-        "train": pixels(train), "train_labels": dataset.labels[train],
-        "query": pixels(query), "query_labels": dataset.labels[query],
-    }
 
 
 @pytest.fixture(scope="module")
