@@ -26,7 +26,7 @@ ASYMMETRIC = (ADSH, FDAH)
 EPOCHS = {"symmetric": 5, "asymmetric": 6}  # asymmetric: 2 rounds of 3 passes over m = 2,000
 
 
-def run() -> list[dict]:
+def run(device: str = "cpu") -> list[dict]:
     fashion = load_dataset("fashion-mnist")
     split = protocol_split("fdah", fashion, SEED)
     rng = np.random.default_rng(SEED)
@@ -38,9 +38,10 @@ def run() -> list[dict]:
     for group, methods, group_split in (("symmetric", SYMMETRIC, symmetric_split),
                                         ("asymmetric", ASYMMETRIC, asymmetric_split)):
         for cls in methods:
-            setting = f"{cls.__name__}, FDAH split, SmallCNN, {len(group_split.train):,} training images"
+            setting = f"{cls.__name__}, FDAH split, SmallCNN, {len(group_split.train):,} training images, {device}"
             for bits in BITS:
-                trained = train(cls(), fashion, group_split, bits, epochs=EPOCHS[group], seed=SEED, progress=False)
+                trained = train(cls(), fashion, group_split, bits, epochs=EPOCHS[group], seed=SEED,
+                                progress=False, device=device)
                 seconds[cls.__name__, bits] = trained.training_seconds
                 rows.append(row(setting, f"mAP@all, {bits} bits", evaluate(trained, fashion, group_split)))
                 rows.append(row(setting, f"training seconds, {bits} bits", trained.training_seconds))

@@ -6,7 +6,7 @@ import torch
 
 from hashkit.data import ArrayImages, ImageDataset, Split
 from hashkit.deep.backbones import BACKBONES, CNNF, SmallCNN, build_backbone
-from hashkit.deep.engine import HISTORY_COLUMNS, TrainedModel, evaluate, train
+from hashkit.deep.engine import HISTORY_COLUMNS, TrainedModel, _calibrate_batch_norm, evaluate, train
 from hashkit.deep.method import HashingMethod, TrainingContext
 from hashkit.deep.methods import DPSH
 from hashkit.metrics import mean_average_precision
@@ -195,6 +195,31 @@ def test_small_cnn_features_are_standardised_per_batch():
     backbone = build_backbone("small-cnn", 1, (8, 8), **SMALL_NET)
     features = backbone(torch.rand(32, 1, 8, 8))
     torch.testing.assert_close(features.mean(dim=0), torch.zeros(16), atol=1e-4, rtol=0)
+
+
+class FirstOutputs(Recorder):
+    """Keeps what ``encode_train`` gives at ``begin``: the untrained network in eval mode."""
+
+    def begin(self, context: TrainingContext) -> None:
+        self.first_outputs = context.encode_train()
+
+
+def test_batch_norms_are_calibrated_on_training_images_before_begin():
+    method = FirstOutputs()
+    quick_train(method, epochs=1)
+    # Eval-mode features are standardised from the start: outputs differ between images about as
+    # much as in training mode, where fresh running statistics (mean 0, variance 1) would leave
+    # every image with nearly the output of the others.
+    spread = method.first_outputs.std(dim=0)
+    assert spread.min() > 0.1 * method.first_outputs.abs().mean()
+    # The running mean is the mean feature over the training images (all 60 fit in one sample).
+    network = build_backbone("small-cnn", 1, (8, 8), **SMALL_NET).train()
+    _calibrate_batch_norm(network, blocks_dataset(), blocks_split().train, torch.device("cpu"), seed=0)
+    images = torch.from_numpy(blocks_dataset().images(blocks_split().train)).float().div(255).unsqueeze(1)
+    with torch.no_grad():
+        features = network.backbone(images)
+    torch.testing.assert_close(network.standardise.running_mean, features.mean(dim=0), atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(network.standardise.running_var, features.var(dim=0), atol=1e-4, rtol=1e-3)
 
 
 def test_cnn_f_has_chatfields_shape_and_takes_any_image():

@@ -92,6 +92,21 @@ def test_eq_9_maximises_its_objective_bit_by_bit():
             assert value(flipped) >= best - 1e-9
 
 
+def test_the_start_gives_each_item_the_sign_of_its_class_mean_output_then_fits_w():
+    labels = torch.eye(3)[torch.tensor([0, 1, 2] * 6)]
+    class_outputs = torch.tensor([[0.9, -0.2, 0.5], [-0.7, 0.4, 0.3], [0.1, -0.8, -0.6]])
+    context = context_for(labels, n_bits=3)
+    context.train_labels = labels
+    context.encode_train = lambda positions: class_outputs[torch.as_tensor(positions) % 3]
+    method = FDAH(sample_size=9)
+    method.begin(context)
+    expected_codes = torch.sign(class_outputs)[torch.arange(18) % 3]
+    torch.testing.assert_close(method.codes, expected_codes)
+    sample = method.sample
+    torch.testing.assert_close(method.regression, regression_update(labels, method.codes, class_outputs[sample % 3],
+                                                                    labels[sample], 1e-3, 1.0))
+
+
 @pytest.mark.parametrize("bad", [{"gamma1": -1.0}, {"gamma3": 0.0}, {"sample_size": 0}, {"epochs_per_round": 0}])
 def test_bad_hyper_parameters_are_named(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):

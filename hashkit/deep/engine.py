@@ -53,6 +53,7 @@ from hashkit.runtime import resolve_device, seed_everything
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 HISTORY_COLUMNS = ("epoch", "loss", "items", "seconds", "update_seconds")
 ENCODE_BATCH = 1000
+CALIBRATION_ITEMS = 2048
 
 
 class HashingNetwork(nn.Module):
@@ -188,6 +189,34 @@ def _check_arguments(method: HashingMethod, split: Split, batch_size: int, optim
         raise ValueError("learning_rate: expected a positive number, got 0")
 
 
+def _calibrate_batch_norm(network: nn.Module, dataset: ImageDataset, train_indices: np.ndarray,
+                          device: torch.device, seed: int) -> None:
+    """Set the running statistics of the network's training-mode batch norms from training images.
+
+    Fresh layers hold mean 0 and variance 1, so an untrained network in eval mode (what a method's
+    ``begin`` and first update see through ``encode_train``) would give every image nearly the
+    same output. A no-gradient pass over up to :data:`CALIBRATION_ITEMS` training items, averaged
+    cumulatively, makes eval mode behave as training mode does from the start. Frozen layers
+    (a pretrained backbone under ``trainable="head"``) keep their statistics. The sample is drawn
+    from its own seeded generator, so the run's random stream is what it was without this pass.
+    """
+    norms = [module for module in network.modules()
+             if isinstance(module, nn.modules.batchnorm._BatchNorm) and module.training and module.track_running_stats]
+    if not norms:
+        return
+    sample = np.sort(np.random.default_rng(seed).permutation(len(train_indices))[:CALIBRATION_ITEMS])
+    momenta = [module.momentum for module in norms]
+    for module in norms:
+        module.reset_running_stats()
+        module.momentum = None  # a cumulative average over the pass
+    with torch.no_grad():
+        for images in iterate_batches(dataset, train_indices[sample], ENCODE_BATCH):
+            if len(images) > 1:
+                network(images.to(device))
+    for module, momentum in zip(norms, momenta):
+        module.momentum = momentum
+
+
 def _batch_loader(split_images: SplitImages, positions: np.ndarray | None, batch_size: int,
                   min_batch_size: int, generator: torch.Generator) -> DataLoader:
     """Shuffled batches of ``positions`` (all items when ``None``), drawn from the run's generator.
@@ -274,6 +303,7 @@ def train(
     optimiser = _make_optimizer(optimizer, [p for p in network.parameters() if p.requires_grad],
                                 learning_rate, weight_decay, momentum)
     network.train()
+    _calibrate_batch_norm(network, dataset, split.train, device, seed)
     method.begin(context)
 
     rows = []

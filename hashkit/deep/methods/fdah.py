@@ -27,6 +27,7 @@ The paper writes ``c S_ij`` with ``c`` also the number of classes; the product `
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from hashkit.checks import check_non_negative
@@ -112,8 +113,8 @@ class FDAH(SampledRounds):
 
     The loss of a batch is the objective's terms for the batch's queries (summed over all ``n``
     training items, as in the paper, so γ1 and γ2 keep the paper's balance), averaged over the
-    batch. ``B`` starts as random balanced codes and ``W`` as its least-squares regression on the
-    labels (the γ3 term alone): the paper leaves the start open.
+    batch. The start (left open by the paper) is :class:`SampledRounds`': one B step and one W step
+    on the first round's query set before any gradient step (:meth:`update`).
 
     Defaults are the paper's (§3.1): ``γ1 = 1e-3``, ``γ2 = 10``, ``γ3 = 1``, ``m = 2,000``; three
     passes per round as ADSH (150 iterations in all at paper scale; CPU runs use fewer rounds).
@@ -131,11 +132,6 @@ class FDAH(SampledRounds):
             raise ValueError("gamma3: expected a positive number (eq. 7 inverts γ1 ŨŨᵀ + γ3 I), got 0")
         self.regression: torch.Tensor | None = None
 
-    def begin(self, context: TrainingContext) -> None:
-        super().begin(context)
-        labels = context.train_labels
-        self.regression = torch.linalg.solve(_label_gram(labels), labels.T @ self.codes)
-
     def loss(self, outputs: torch.Tensor, labels: torch.Tensor, positions: torch.Tensor,
              context: TrainingContext) -> torch.Tensor:
         n_bits = context.n_bits
@@ -147,10 +143,21 @@ class FDAH(SampledRounds):
         quantisation_term = n_bits - 2 * (mean_codes * outputs).sum(dim=1) + (outputs ** 2).sum(dim=1)
         return (self.gamma1 * pair_term + self.gamma2 * quantisation_term).mean()
 
-    def end_epoch(self, context: TrainingContext) -> None:
-        query_outputs = context.encode_train(self.sample)
-        query_labels = context.train_labels[torch.from_numpy(self.sample).to(context.device)]
+    def update(self, context: TrainingContext, sample: np.ndarray) -> None:
+        """W by eq. 7, then B by eq. 9, from the network's outputs on ``sample``.
+
+        The first time (no W yet) the order is turned round: B by eq. 9 with ``W = 0``, i.e. each
+        item takes the sign of the mean output of the sampled queries sharing its labels; then W.
+        """
+        query_outputs = context.encode_train(sample)
+        query_labels = context.train_labels[torch.from_numpy(sample).to(context.device)]
+        starting = self.regression is None
+        if starting:
+            no_regression = torch.zeros((context.train_labels.shape[1], context.n_bits), device=context.device)
+            self.codes = code_update(context.train_labels, no_regression, query_outputs, query_labels,
+                                     self.gamma2, self.gamma3)
         self.regression = regression_update(context.train_labels, self.codes, query_outputs, query_labels,
                                             self.gamma1, self.gamma3)
-        self.codes = code_update(context.train_labels, self.regression, query_outputs, query_labels,
-                                 self.gamma2, self.gamma3)
+        if not starting:
+            self.codes = code_update(context.train_labels, self.regression, query_outputs, query_labels,
+                                     self.gamma2, self.gamma3)

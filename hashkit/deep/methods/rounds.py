@@ -11,25 +11,21 @@ from hashkit.data import draw_round_sample
 from hashkit.deep.method import HashingMethod, TrainingContext
 
 
-def balanced_random_codes(n_items: int, n_bits: int, generator: torch.Generator) -> torch.Tensor:
-    """Random ±1 codes whose every bit is +1 on half the items (one more when ``n_items`` is odd).
-
-    Balance matters for ADSH's start: a bit's excess of +1s over all ``n`` codes (about √n for
-    independent draws) is larger than its excess within a class (about √(n / 10) on ten classes),
-    so a network fitted to unbalanced random codes learns one output shared by all images, and the
-    update of ``V`` then sets that bit alike for every database item.
-    """
-    half = torch.where(torch.arange(n_items) < (n_items + 1) // 2, 1.0, -1.0)
-    return torch.stack([half[torch.randperm(n_items, generator=generator)] for _ in range(n_bits)], dim=1)
-
-
 class SampledRounds(HashingMethod):
     """Base of the asymmetric methods: per-item codes ``codes`` (``n × l``) and a query sample per round.
 
     Each round draws ``sample_size`` training positions (:func:`hashkit.data.draw_round_sample`,
     from a seed taken from the run's generator) and the engine makes ``epochs_per_round`` passes
-    over them. ``codes`` start as :func:`balanced_random_codes`; the database is ranked by them.
-    A subclass adds its loss and its update of ``codes`` in ``end_epoch``.
+    over them; after each pass the subclass's :meth:`update` sets ``codes`` (and whatever else it
+    learns outside gradient descent) from the network's outputs on the sample. The database is
+    ranked by ``codes``.
+
+    Both papers leave the start open. Ours: ``codes`` start at 0 and :meth:`update` runs once on
+    the first round's sample before any gradient step, so the first pass already trains against
+    codes that tell the classes apart (the untrained network's outputs differ by class, once the
+    engine has calibrated its batch norms). Measured on Fashion-MNIST (60,000 items, SmallCNN
+    16/32 channels, 2 rounds, 32 bits): ADSH mAP 0.53 where random balanced codes gave 0.37;
+    FDAH 0.82 where they gave 0.72.
     """
 
     asymmetric = True
@@ -48,13 +44,21 @@ class SampledRounds(HashingMethod):
                 f"set, which holds {context.n_train:,}; pass a sample_size of at most {context.n_train:,}"
             )
         self.sample_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=context.generator))
-        self.codes = balanced_random_codes(context.n_train, context.n_bits, context.generator).to(context.device)
+        self.codes = torch.zeros((context.n_train, context.n_bits), device=context.device)
+        self.update(context, self.epoch_items(context))
 
     def epoch_items(self, context: TrainingContext) -> np.ndarray:
         if context.epoch % self.epochs_per_round == 0:
             self.sample = draw_round_sample(np.arange(context.n_train), self.sample_size, self.sample_seed,
                                             round_index=context.epoch // self.epochs_per_round)
         return self.sample
+
+    def end_epoch(self, context: TrainingContext) -> None:
+        self.update(context, self.sample)
+
+    def update(self, context: TrainingContext, sample: np.ndarray) -> None:
+        """The method's discrete step(s) from the network's outputs on the training positions ``sample``."""
+        raise NotImplementedError
 
     def database_codes(self) -> np.ndarray | None:
         return None if self.codes is None else self.codes.cpu().numpy().astype(np.int8)
