@@ -1,4 +1,5 @@
-"""Figures the chapters share: image grids with captions, and boxes drawn on mosaic cells."""
+"""Figures the chapters share: image grids with captions and mosaic boxes, metrics against code length,
+and hyper-parameter sweeps."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -40,4 +43,57 @@ def image_grid(
             axis.add_patch(Rectangle((left - 0.5, top - 0.5), right - left, bottom - top,
                                      fill=False, edgecolor="tab:orange", linewidth=0.8))
     figure.tight_layout()
+    return figure
+
+
+def metrics_against_bits(results: pd.DataFrame, metrics: Sequence[tuple[str, str]], methods: Sequence[str],
+                         title: str = "") -> Figure:
+    """One panel per metric, each a line per method against the code length (FDAH's Figs. 2–3).
+
+    ``results`` has the columns ``method``, ``bits`` and, for each ``(column, label)`` of
+    ``metrics``, ``<column>_mean`` and ``<column>_std`` (a :func:`hashkit.experiments.summarise`
+    table); with several seeds the standard deviation is drawn as error bars.
+    """
+    figure, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), sharex=True,
+                                constrained_layout=True)
+    axes = np.atleast_1d(axes)
+    colours = dict(zip(methods, sns.color_palette("tab20", len(methods))))
+    for axis, (column, label) in zip(axes, metrics):
+        for method in methods:
+            rows = results[results["method"] == method].sort_values("bits")
+            if rows.empty:
+                continue
+            axis.errorbar(rows["bits"], rows[f"{column}_mean"], yerr=rows[f"{column}_std"], marker="o",
+                          markersize=4, capsize=2, label=method, color=colours[method])
+        axis.set_xlabel("code length (bits)")
+        axis.set_ylabel(label)
+        axis.set_xticks(sorted(results["bits"].unique()))
+    axes[-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def sensitivity_panels(sweeps: pd.DataFrame, panels: Sequence[tuple[str, str, bool]], defaults: dict[str, float],
+                       title: str = "") -> Figure:
+    """mAP against one hyper-parameter per panel (FDAH's Fig. 4), the default marked by a dashed line.
+
+    ``sweeps`` has the columns ``parameter``, ``value``, ``map`` and ``seed`` (one row per run;
+    seeds are averaged, their spread shown as error bars); ``panels`` lists ``(parameter, axis
+    label, log scale)``.
+    """
+    figure, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 3.4), constrained_layout=True)
+    axes = np.atleast_1d(axes)
+    for axis, (parameter, label, log_scale) in zip(axes, panels):
+        points = (sweeps[sweeps["parameter"] == parameter].groupby("value")["map"]
+                  .agg(["mean", "std"]).fillna(0.0).reset_index())
+        axis.errorbar(points["value"], points["mean"], yerr=points["std"], marker="o", capsize=3)
+        if parameter in defaults:
+            axis.axvline(defaults[parameter], linestyle="--", color="grey", linewidth=1)
+        if log_scale:
+            axis.set_xscale("log")
+        axis.set_xlabel(label)
+        axis.set_ylabel("mAP")
+    if title:
+        figure.suptitle(title)
     return figure

@@ -1,10 +1,14 @@
-"""Seeds and devices: the two things every training run sets up the same way."""
+"""Seeds and devices, which every training run sets up the same way, and a clock for a chapter's sections."""
 
 from __future__ import annotations
 
+import contextlib
 import random
+import time
+from collections.abc import Iterator
 
 import numpy as np
+import pandas as pd
 import torch
 
 
@@ -34,3 +38,24 @@ def resolve_device(device: str | torch.device) -> torch.device:
     elif resolved.type != "cpu":
         raise ValueError(f"device: expected 'cpu' or 'cuda', got {device!r}")
     return resolved
+
+
+class SectionClock:
+    """Wall time of a chapter's sections: ``with clock.section("Table 1"): ...``, then :meth:`table`."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def section(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+    def table(self) -> pd.DataFrame:
+        """One row per section (in the order first timed) and a total: section, seconds."""
+        rows = [{"section": name, "seconds": seconds} for name, seconds in self.seconds.items()]
+        rows.append({"section": "total", "seconds": sum(self.seconds.values())})
+        return pd.DataFrame(rows, columns=["section", "seconds"])

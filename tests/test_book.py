@@ -19,11 +19,16 @@ REPO = Path(__file__).resolve().parent.parent
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--virtual-time-budget=8000"]
 
-# What chapter 0 must show: each table by a column header it carries, each figure by the file it saves.
-CHAPTER0_TABLE_HEADERS = ["labels per image", "query rule", "train in database", "precision at rank", "AP@3",
-                          "shuffled, seed 0", "mean buckets probed", "HammingIndex (faiss)"]
-CHAPTER0_FIGURES = ["fashion_mnist_samples", "mosaic_samples", "hamming_radius_metrics", "buckets_per_radius",
-                    "f1_bucket_curves", "timing_search_speed"]
+# What each chapter must show: each table by a column header it carries, each figure by the file it saves.
+CHAPTERS = {
+    "foundations": (["labels per image", "query rule", "train in database", "precision at rank", "AP@3",
+                     "shuffled, seed 0", "mean buckets probed", "HammingIndex (faiss)"],
+                    ["fashion_mnist_samples", "mosaic_samples", "hamming_radius_metrics", "buckets_per_radius",
+                     "f1_bucket_curves", "timing_search_speed"]),
+    "fdah": (["stands for", "aspect", "fashion-mnist", "nus-wide ← fashion-mosaic", "asymmetric deep",
+              "cifar10 ← fashion-mnist", "12 bits (s)", "verdict", "section"],
+             ["radius_metrics_fashion-mnist", "timing_table2_training_time", "fig4_sensitivity"]),
+}
 
 
 def build_book(root: Path, *extra: str) -> subprocess.CompletedProcess:
@@ -40,10 +45,11 @@ def built_book(tmp_path_factory) -> Path:
     return root
 
 
-def test_every_chapter_is_executed_and_writes_its_artifacts(built_book):
-    out_dir = built_book / "book" / "executed" / "foundations"
-    assert (built_book / "book" / "executed" / "foundations.ipynb").is_file()
-    for name in CHAPTER0_FIGURES:
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_chapter_is_executed_and_writes_its_artifacts(built_book, chapter):
+    out_dir = built_book / "book" / "executed" / chapter
+    assert (built_book / "book" / "executed" / f"{chapter}.ipynb").is_file()
+    for name in CHAPTERS[chapter][1]:
         for suffix in (".png", ".svg"):
             path = out_dir / f"{name}{suffix}"
             assert path.is_file() and path.stat().st_size > 1000, path
@@ -53,8 +59,8 @@ def test_every_chapter_is_executed_and_writes_its_artifacts(built_book):
 
 def test_the_html_holds_every_page(built_book):
     site = built_book / "_build" / "html"
-    for page in ["index.html", "book/intro.html", "book/executed/foundations.html", "book/rerun.html",
-                 "book/bibliography.html"]:
+    for page in ["index.html", "book/intro.html", *(f"book/executed/{chapter}.html" for chapter in CHAPTERS),
+                 "book/rerun.html", "book/bibliography.html"]:
         assert (site / page).is_file(), page
     bibliography = (site / "book" / "bibliography.html").read_text().lower()
     for paper in ["multiple code hashing", "hashing by classification", "fast deep asymmetric hashing",
@@ -62,11 +68,13 @@ def test_the_html_holds_every_page(built_book):
         assert paper in bibliography
 
 
-def test_chapter0_renders_its_figures_tables_and_math_in_chromium(built_book):
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_each_chapter_renders_its_figures_tables_and_math_in_chromium(built_book, chapter):
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.skip("Debian's chromium is not installed (make test installs it when run as root)")
-    page = built_book / "_build" / "html" / "book" / "executed" / "foundations.html"
+    table_headers, figures = CHAPTERS[chapter]
+    page = built_book / "_build" / "html" / "book" / "executed" / f"{chapter}.html"
     completed = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={built_book / '.chromium'}",
                                 "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr[-2000:]
@@ -75,13 +83,13 @@ def test_chapter0_renders_its_figures_tables_and_math_in_chromium(built_book):
     assert article is not None, "the chapter has no article element"
 
     images = [image for image in article.find_all("img") if image.get("src", "").endswith(".png")]
-    assert len(images) >= len(CHAPTER0_FIGURES)
+    assert len(images) >= len(figures)
     for image in images:
         source = (page.parent / image["src"]).resolve()
         assert source.is_file() and source.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", image["src"]
 
     headers = {cell.get_text(" ", strip=True) for table in article.find_all("table") for cell in table.find_all("th")}
-    for expected in CHAPTER0_TABLE_HEADERS:
+    for expected in table_headers:
         assert expected in headers, f"no table with a {expected!r} column in the rendered chapter"
     assert article.find("mjx-container") is not None, "MathJax did not typeset the chapter's formulas"
     assert "Traceback" not in article.get_text()
@@ -90,10 +98,11 @@ def test_chapter0_renders_its_figures_tables_and_math_in_chromium(built_book):
 def test_a_rerun_with_the_same_seed_gives_byte_identical_tables_and_figures(built_book, tmp_path):
     completed = build_book(tmp_path, "--no-html")
     assert completed.returncode == 0, completed.stderr[-5000:]
-    first = built_book / "book" / "executed" / "foundations"
-    second = tmp_path / "book" / "executed" / "foundations"
-    compared = [path.name for path in sorted(first.iterdir())
-                if path.suffix in {".csv", ".png", ".svg"} and not path.name.startswith("timing_")]
-    assert len(compared) >= 15
-    different = [name for name in compared if (first / name).read_bytes() != (second / name).read_bytes()]
-    assert different == []
+    for chapter in CHAPTERS:
+        first = built_book / "book" / "executed" / chapter
+        second = tmp_path / "book" / "executed" / chapter
+        compared = [path.name for path in sorted(first.iterdir())
+                    if path.suffix in {".csv", ".png", ".svg"} and not path.name.startswith("timing_")]
+        assert len(compared) >= 15
+        different = [name for name in compared if (first / name).read_bytes() != (second / name).read_bytes()]
+        assert different == [], chapter

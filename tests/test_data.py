@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from hashkit.data import (
     FASHION_MNIST_CLASSES,
@@ -31,77 +30,9 @@ from hashkit.data import (
     protocol_table,
     split_table,
 )
+from tests.formats import write_cifar10, write_fashion_mnist, write_idx_gz, write_list_trio
 
 FASHION_FILES = fashion_mnist.FASHION_MNIST_FILES
-
-
-# ---------------------------------------------------------------- fixture writers (real formats)
-
-def write_idx_gz(path: Path, array: np.ndarray, magic: int | None = None) -> None:
-    """An IDX file as the MNIST family ships it: magic, big-endian uint32 dims, bytes; gzipped."""
-    magic = (0x08 << 8) | array.ndim if magic is None else magic
-    header = np.array([magic, *array.shape], dtype=">u4").tobytes()
-    with gzip.open(path, "wb") as stream:
-        stream.write(header + array.astype(np.uint8).tobytes())
-
-
-def write_fashion_mnist(directory: Path, n_train_per_class: int = 2, n_test_per_class: int = 1,
-                        fill: int = 0) -> Path:
-    """A tiny Fashion-MNIST copy; ``fill`` is the first pixel of every image, to tell copies apart."""
-    directory.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(fill)
-    for prefix, per_class in (("train", n_train_per_class), ("t10k", n_test_per_class)):
-        labels = np.tile(np.arange(10, dtype=np.uint8), per_class)
-        images = rng.integers(0, 256, size=(labels.size, 28, 28), dtype=np.uint8)
-        images[:, 0, 0] = fill
-        write_idx_gz(directory / f"{prefix}-images-idx3-ubyte.gz", images)
-        write_idx_gz(directory / f"{prefix}-labels-idx1-ubyte.gz", labels)
-    return directory
-
-
-def write_cifar10(directory: Path, per_batch: int = 4) -> Path:
-    """A tiny ``cifar-10-batches-py``: Python-2-style pickles with byte-string keys."""
-    directory.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    names = ("data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5", "test_batch")
-    for number, name in enumerate(names):
-        batch = {
-            b"batch_label": name.encode(),
-            b"labels": [int(label) for label in (np.arange(per_batch) + number) % 10],
-            b"data": rng.integers(0, 256, size=(per_batch, 3072), dtype=np.uint8),
-            b"filenames": [f"{name}_{index}.png".encode() for index in range(per_batch)],
-        }
-        with open(directory / name, "wb") as stream:
-            pickle.dump(batch, stream)
-    label_names = [b"airplane", b"automobile", b"bird", b"cat", b"deer",
-                   b"dog", b"frog", b"horse", b"ship", b"truck"]
-    with open(directory / "batches.meta", "wb") as stream:
-        pickle.dump({b"label_names": label_names, b"num_cases_per_batch": per_batch}, stream)
-    return directory
-
-
-def write_png(path: Path, value: int, size: tuple[int, int] = (12, 10), mode: str = "L") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new(mode, size, value if mode == "L" else (value, 0, 255 - value)).save(path)
-
-
-TRIO_LINES = {
-    # path, labels (3 classes); train ⊂ database as in the community's lists
-    "database.txt": [("img/a.png", "1 0 0"), ("img/b.png", "0 1 1"), ("img/c.png", "0 0 1"),
-                     ("img/d.png", "1 1 0")],
-    "test.txt": [("img/q1.png", "1 0 1"), ("img/q2.png", "0 1 0")],
-    "train.txt": [("img/b.png", "0 1 1"), ("img/d.png", "1 1 0")],
-}
-
-
-def write_list_trio(directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    for file_name, lines in TRIO_LINES.items():
-        (directory / file_name).write_text("".join(f"{path} {labels}\n" for path, labels in lines))
-        for index, (path, _) in enumerate(lines):
-            if not (directory / path).exists():  # the training list repeats database images
-                write_png(directory / path, 40 * index, mode="RGB" if index % 2 else "L")
-    return directory
 
 
 # ---------------------------------------------------------------- real data and mosaic fixtures
@@ -497,3 +428,27 @@ def test_split_table_reports_sizes_and_problems() -> None:
 def test_split_rejects_repeated_indices() -> None:
     with pytest.raises(ValueError, match="Split.query: indices repeat"):
         Split(query=np.array([1, 1]), database=np.array([0]), train=np.array([0]), protocol="x")
+
+
+def test_a_subset_keeps_labels_pixels_and_official_test_of_its_items():
+    pixels = np.arange(6 * 2 * 2, dtype=np.uint8).reshape(6, 2, 2)
+    labels = np.eye(3, dtype=np.uint8)[[0, 1, 2, 0, 1, 2]]
+    dataset = ImageDataset("fashion-mnist", labels, ("a", "b", "c"), ArrayImages(pixels),
+                           official_test=np.array([False, False, False, False, True, True]))
+    part = dataset.subset(np.array([5, 0, 3]))
+    assert part.name == "fashion-mnist" and len(part) == 3
+    np.testing.assert_array_equal(part.images(np.array([0, 2])), pixels[[5, 3]])
+    np.testing.assert_array_equal(part.labels, labels[[5, 0, 3]])
+    np.testing.assert_array_equal(part.official_test, [True, False, False])
+    for bad in (np.array([0, 0]), np.array([6]), np.array([0.5])):
+        with pytest.raises(ValueError, match="indices"):
+            dataset.subset(bad)
+
+
+def test_fdah_on_a_fashion_subset_takes_the_subsets_official_test_items_as_queries():
+    labels = np.eye(10, dtype=np.uint8)[np.arange(700) % 10]
+    official_test = np.arange(700) >= 600
+    dataset = ImageDataset("fashion-mnist", labels, FASHION_MNIST_CLASSES, ArrayImages(np.zeros((700, 2, 2), np.uint8)),
+                           official_test=official_test)
+    split = protocol_split("fdah", dataset.subset(np.arange(0, 700, 2)), seed=0)
+    assert len(split.query) == 50 and len(split.train) == 300

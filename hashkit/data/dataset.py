@@ -71,6 +71,20 @@ class ImageFiles:
 
 
 @dataclass(frozen=True)
+class SubsetImages:
+    """The items ``indices`` of another source, in that order (see :meth:`ImageDataset.subset`)."""
+
+    source: ImageSource
+    indices: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def read(self, indices: np.ndarray) -> np.ndarray:
+        return self.source.read(self.indices[indices])
+
+
+@dataclass(frozen=True)
 class ImageDataset:
     """A labelled image collection, the one type every loader returns.
 
@@ -152,6 +166,25 @@ class ImageDataset:
                 "item, use .labels (multi-hot) instead"
             )
         return self.labels.argmax(axis=1).astype(np.int64)
+
+    def subset(self, indices: np.ndarray) -> ImageDataset:
+        """The items ``indices`` (distinct, in range) as a dataset of their own, under the same name.
+
+        Labels, pixels and the official test mask follow the items, so a protocol split of the
+        subset follows the paper's setting for the full dataset: what a smaller run (a smoke test, a
+        quick exercise) needs. A mosaic layout and a shipped split do not carry over.
+        """
+        indices = np.asarray(indices)
+        if (indices.ndim != 1 or not np.issubdtype(indices.dtype, np.integer) or len(np.unique(indices)) != len(indices)
+                or (indices.size and (indices.min() < 0 or indices.max() >= len(self)))):
+            raise ValueError(f"indices: expected distinct item indices of dataset {self.name!r} "
+                             f"(0..{len(self) - 1}), got {indices.dtype} of shape {indices.shape}")
+        indices = indices.astype(np.int64)
+        return ImageDataset(
+            name=self.name, labels=self.labels[indices], class_names=self.class_names,
+            source=SubsetImages(self.source, indices),
+            official_test=None if self.official_test is None else self.official_test[indices],
+        )
 
     def images(self, indices: np.ndarray | list[int] | slice) -> np.ndarray:
         """``uint8`` pixels of the given items: ``(len, H, W)`` grey or ``(len, H, W, 3)`` RGB."""

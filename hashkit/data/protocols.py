@@ -252,7 +252,13 @@ def protocol_split(
         f"protocol {protocol!r} ({setting.section}, {setting.paper_dataset_name} setting) "
         f"on dataset {dataset.name!r} ({len(dataset):,} items)"
     )
-    query_size = query_draw.size(dataset.n_classes)
+    use_official = (
+        setting.query_is_official_test
+        and dataset.official_test is not None
+        and query_per_class is None
+        and query_total is None
+    )
+    query_size = int(dataset.official_test.sum()) if use_official else query_draw.size(dataset.n_classes)
     train_size = 0 if train_draw is None else train_draw.size(dataset.n_classes)
     # Checked before drawing: a per-class draw can still fail later for one class, with its own message.
     if query_size + train_size > len(dataset):
@@ -263,12 +269,6 @@ def protocol_split(
 
     rng = np.random.default_rng(seed)
     everything = np.arange(len(dataset), dtype=np.int64)
-    use_official = (
-        setting.query_is_official_test
-        and dataset.official_test is not None
-        and query_per_class is None
-        and query_total is None
-    )
     if use_official:
         query = np.flatnonzero(dataset.official_test).astype(np.int64)
     else:

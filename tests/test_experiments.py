@@ -1,0 +1,173 @@
+"""hashkit.experiments: scored runs, tables over seeds, the paper beside ours, and FDAH's computed claims."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from hashkit.claims import DOES_NOT_HOLD, HOLDS, NOT_TESTABLE
+from hashkit.data import ArrayImages, ImageDataset, Split
+from hashkit.deep.methods import DPSH
+from hashkit.experiments import (
+    beside_paper,
+    mean_std_text,
+    paper_results,
+    run_deep,
+    run_shallow,
+    summarise,
+)
+from hashkit.experiments.fdah import (
+    ASYMMETRIC,
+    SHALLOW,
+    SYMMETRIC,
+    TABLE1_METHODS,
+    TABLE2_METHODS,
+    DeepSettings,
+    fdah_claims,
+    prepare_benchmark,
+)
+from hashkit.metrics import hamming_radius_metrics, mean_average_precision
+
+torch.set_num_threads(2)
+
+
+def clustered(n_per_class=40, n_classes=3, dim=8, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 4, (n_classes, dim))
+    classes = np.repeat(np.arange(n_classes), n_per_class)
+    features = (centres[classes] + rng.normal(0, 1, (len(classes), dim))).astype(np.float32)
+    return features, np.eye(n_classes, dtype=np.uint8)[classes]
+
+
+def test_a_shallow_run_is_scored_as_the_metrics_score_its_codes():
+    features, labels = clustered()
+    everything = np.arange(len(labels))
+    split = Split(query=everything[::4], database=np.setdiff1d(everything, everything[::4]),
+                  train=np.setdiff1d(everything, everything[::4]), protocol="given")
+    result = run_shallow("ITQ", 8, features, labels, split, split.train, dataset="blobs", seed=3)
+    expected = mean_average_precision(result.query_codes, result.database_codes, labels[split.query],
+                                      labels[split.database])
+    within = hamming_radius_metrics(result.query_codes, result.database_codes, labels[split.query],
+                                    labels[split.database], radii=[2])
+    assert result.map == pytest.approx(expected) and result.map > 0.9
+    assert result.f1 == pytest.approx(float(within["f1"].iloc[0]))
+    assert result.query_codes.shape == (len(split.query), 8) and result.bits == 8 and result.seed == 3
+    with pytest.raises(ValueError, match="method"):
+        run_shallow("NOPE", 8, features, labels, split, split.train, dataset="blobs")
+
+
+def test_a_deep_run_names_a_variant_and_keeps_its_history():
+    rng = np.random.default_rng(0)
+    classes = np.arange(60) % 2
+    pixels = rng.integers(0, 60, (60, 8, 8), dtype=np.uint8)
+    pixels[classes == 1, :4] += 180
+    images = ImageDataset("halves", np.eye(2, dtype=np.uint8)[classes], ("top", "none"), ArrayImages(pixels))
+    split = Split(query=np.arange(40, 60), database=np.arange(40), train=np.arange(40), protocol="given")
+    result = run_deep(DPSH(), images, split, 8, dataset="halves", name="DPSH-A", epochs=2, batch_size=20,
+                      backbone_options={"channels": (4, 8), "feature_dim": 16}, progress=False)
+    assert result.method == "DPSH-A" and len(result.history) == 2
+    assert result.training_seconds > 0 and result.images_per_second > 0
+    expected = mean_average_precision(result.query_codes, result.database_codes, images.labels[split.query],
+                                      images.labels[split.database])
+    assert result.map == pytest.approx(expected)
+
+
+def test_summaries_give_mean_and_std_over_seeds_and_write_them_as_the_tables_do():
+    runs = pd.DataFrame({"method": ["A", "A", "B"], "dataset": "d", "bits": 12, "seed": [0, 1, 0],
+                         "map": [0.5, 0.7, 0.4]})
+    summary = summarise(runs, ["map"], ["method", "dataset", "bits"])
+    a, b = summary.set_index("method").loc["A"], summary.set_index("method").loc["B"]
+    assert a["map_mean"] == pytest.approx(0.6) and a["map_std"] == pytest.approx(np.std([0.5, 0.7], ddof=1))
+    assert b["map_std"] == 0 and b["seeds"] == 1 and summary["method"].tolist() == ["A", "B"]
+    assert mean_std_text(0.6, 0.1414, 2, scale=100) == "60.00 ± 14.14"
+    assert mean_std_text(0.4, 0.0, 1, scale=100) == "40.00"
+
+
+def test_our_numbers_sit_beside_the_papers_and_missing_columns_read_not_run():
+    ours = summarise(pd.DataFrame({"method": ["FDAH", "FDAH"], "dataset": "fashion-mnist", "bits": [12, 24],
+                                   "seed": 0, "map": [0.9, 0.8]}), ["map"], ["method", "dataset", "bits"])
+    paper = paper_results("fdah_table1")
+    table = beside_paper(ours, paper, "map", "map_percent", {"fashion-mnist": "fashion-mnist", "cifar10": None},
+                         ["FDAH"])
+    assert table.loc["FDAH", ("fashion-mnist", "12 bits")] == "90.00 (94.18)"
+    assert table.loc["FDAH", ("fashion-mnist", "32 bits")] == "not run (94.39)"
+    assert table.loc["FDAH", ("cifar10", "48 bits")] == "not run (94.31)"
+    with pytest.raises(FileNotFoundError, match="fdah_table1"):
+        paper_results("no_such_table")
+
+
+def table1_summary(order: dict[str, float], datasets=("fashion-mnist", "fashion-mosaic")) -> pd.DataFrame:
+    rows = []
+    for dataset in datasets:
+        for n_bits in (12, 24, 32, 48):
+            for method in TABLE1_METHODS:
+                value = order[method] + n_bits / 1000
+                rows.append({"method": method, "dataset": dataset, "bits": n_bits, "map_mean": value,
+                             "precision_mean": value, "recall_mean": value, "f1_mean": value})
+    return pd.DataFrame(rows)
+
+
+def table2_summary(seconds: dict[str, tuple[float, float]]) -> pd.DataFrame:
+    return pd.DataFrame([{"method": method, "dataset": "fashion-mnist", "bits": n_bits,
+                          "training_seconds_mean": start * (growth ** index),
+                          "map_mean": 0.9 if method == "FDAH" else 0.8}
+                         for method, (start, growth) in seconds.items()
+                         for index, n_bits in enumerate((12, 24, 32, 48))])
+
+
+PAPER_ORDER = {**{m: 0.3 for m in SHALLOW}, **{m: 0.6 for m in SYMMETRIC}, "ADSH": 0.8, "FDAH": 0.9}
+PAPER_TIMES = {"DPSH-A": (60.0, 1.0), "DSDH-A": (60.0, 1.0), "DDSH-A": (60.0, 1.0), "ADSH": (10.0, 1.3),
+               "FDAH": (5.0, 1.02)}
+SWEEP = pd.DataFrame({"parameter": ["gamma1"] * 3 + ["m"] * 3, "value": [1e-4, 1e-3, 1e-2, 1000, 2000, 4000],
+                      "map": [0.7, 0.9, 0.8, 0.7, 0.9, 0.905]})
+
+
+def verdicts(table1, table2, sweep=SWEEP, multi_label="fashion-mosaic") -> dict[str, str]:
+    claims = fdah_claims(table1, table2, sweep, single_label="fashion-mnist", multi_label=multi_label,
+                         table2_dataset="fashion-mnist", default_gamma1=1e-3, default_m=2000)
+    return {claim.claim: claim.verdict for claim in claims}
+
+
+def test_fdah_claims_hold_on_numbers_shaped_like_the_papers():
+    found = verdicts(table1_summary(PAPER_ORDER), table2_summary(PAPER_TIMES))
+    tested = {claim: verdict for claim, verdict in found.items() if "γ2" not in claim and "90 %" not in claim}
+    assert set(tested.values()) == {HOLDS}, tested
+    assert found["FDAH is insensitive to γ2 and γ3 between 1e-4 and 1e2."] == NOT_TESTABLE
+
+
+def test_fdah_claims_turn_when_the_numbers_turn():
+    swapped = {**PAPER_ORDER, "ADSH": 0.9, "FDAH": 0.5}
+    slow_fdah = {**PAPER_TIMES, "FDAH": (20.0, 1.5)}
+    flat_sweep = SWEEP.assign(map=[0.95, 0.9, 0.8, 0.7, 0.9, 0.7])
+    found = verdicts(table1_summary(swapped), table2_summary(slow_fdah), flat_sweep, multi_label=None)
+    for claim in ("FDAH does better than ADSH in most cases.",
+                  "The asymmetric methods (ADSH, FDAH) greatly outperform the symmetric ones (DPSH, DSDH, DDSH).",
+                  "FDAH trains faster than ADSH at every code length.", "FDAH does best at γ1 = 0.001.",
+                  "FDAH's accuracy is stable once m ≥ 2,000."):
+        assert found[claim] == DOES_NOT_HOLD, claim
+    assert found["On NUS-WIDE, ADSH gains accuracy as the codes get longer."] == NOT_TESTABLE
+    time_claim = next(claim for claim in found if claim.startswith("ADSH's training time grows"))
+    assert found[time_claim] == DOES_NOT_HOLD
+
+
+def test_every_table2_method_is_a_table1_method_or_its_whole_training_variant():
+    assert set(TABLE2_METHODS) == {f"{m}-A" for m in SYMMETRIC} | set(ASYMMETRIC)
+
+
+def test_bad_chapter_settings_are_named_before_any_work(tmp_path):
+    with pytest.raises(FileNotFoundError, match="weights"):
+        DeepSettings(backbone="alexnet", pretrained_weights=str(tmp_path / "missing.pth")).check()
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device"):
+            DeepSettings(device="cuda").check()
+    with pytest.raises(ValueError, match="rounds"):
+        DeepSettings(rounds=0).check()
+    labels = np.eye(10, dtype=np.uint8)[np.arange(700) % 10]
+    small = ImageDataset("fashion-mnist", labels, tuple("abcdefghij"), ArrayImages(np.zeros((700, 4, 4), np.uint8)),
+                         official_test=np.arange(700) >= 600)
+    with pytest.raises(ValueError, match="sample_size"):
+        prepare_benchmark(small, "fashion-mnist", 0, n_queries=None, symmetric_train=100, shallow_train=100,
+                          sample_size=None, feature_source="pixels")
+    with pytest.raises(ValueError, match="paper_dataset"):
+        prepare_benchmark(small, "mnist", 0, n_queries=None, symmetric_train=100, shallow_train=100,
+                          sample_size=50, feature_source="pixels")

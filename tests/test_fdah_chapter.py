@@ -1,0 +1,57 @@
+"""The FDAH chapter's paper-scale parameters on format fixtures: CIFAR-10 files fill their columns,
+and a missing file, weight or GPU stops the chapter in its set-up cell, before any training."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from benchmarks.bench_book import copy_book_sources
+from tests.formats import write_cifar10
+
+pytestmark = pytest.mark.slow
+
+
+def run_chapter(root: Path, *parameters: str) -> subprocess.CompletedProcess:
+    copy_book_sources(root)
+    return subprocess.run([sys.executable, "-m", "hashkit.book", "--root", str(root), "--chapters", "fdah",
+                           "--smoke", "--no-html", *parameters], capture_output=True, text=True)
+
+
+def test_cifar10_files_given_fill_the_cifar10_columns_figure_and_table_2(tmp_path):
+    cifar_root = write_cifar10(tmp_path / "cifar" / "cifar-10-batches-py", per_batch=400).parent
+    completed = run_chapter(tmp_path / "book", "-p", "cifar10_root", str(cifar_root))
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
+    out_dir = tmp_path / "book" / "book" / "executed" / "fdah"
+    table1 = pd.read_csv(out_dir / "table1_map.csv", header=[0, 1])
+    cifar_cells = table1[[column for column in table1.columns if column[0] == "cifar10"]].iloc[:, 0]
+    assert cifar_cells.str.contains(r"^\d+\.\d\d \(", regex=True).all(), cifar_cells.tolist()
+    sizes = pd.read_csv(out_dir / "protocol_sizes.csv")
+    assert sizes.set_index("dataset").loc["cifar10", "queries"] > 0
+    assert (out_dir / "radius_metrics_cifar10.png").is_file()
+    table2 = pd.read_csv(out_dir / "table2_map.csv", header=[0, 1])
+    assert any(column[0] == "cifar10" for column in table2.columns)
+
+
+@pytest.mark.parametrize("parameter, value, message", [
+    ("cifar10_root", "{tmp}/no-cifar-here", "cifar"),
+    ("pretrained_weights", "{tmp}/missing-weights.pth", "weights"),
+    ("device", "cuda", "device"),
+])
+def test_a_missing_file_weight_or_gpu_stops_the_chapter_before_training(tmp_path, parameter, value, message):
+    if parameter == "device" and torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    arguments = ["-p", parameter, value.format(tmp=tmp_path)]
+    if parameter == "pretrained_weights":
+        arguments += ["-p", "backbone", "alexnet"]
+    completed = run_chapter(tmp_path / "book", *arguments)
+    assert completed.returncode != 0
+    report = completed.stdout + completed.stderr
+    assert message in report.lower(), report[-3000:]
+    assert "starting 'import inspect'" in report, "the chapter did not stop in its set-up cell"
+    assert not (tmp_path / "book" / "book" / "executed" / "fdah" / "table1_runs.csv").exists()
