@@ -254,9 +254,9 @@ def fdah_claims(table1: pd.DataFrame, table2: pd.DataFrame, sensitivity: pd.Data
     ``map``, ``training_seconds`` (Table 2); ``sensitivity`` the mean over seeds of
     :func:`sensitivity_runs`. ``single_label`` and ``multi_label`` name the datasets that stand for
     Fashion-MNIST and for NUS-WIDE, ``table2_dataset`` the dataset of Table 2. Two mAPs within
-    ``tolerance`` count as equal (the spread between seeds is of that order); a training time "grows with the code length" when its
-    48-bit / 12-bit ratio exceeds ``growth`` (FDAH's own Table 2 calls 1.15 steady, ADSH's 1.93 is
-    growth); FDAH's accuracy is "stable" over a range of m when its spread is at most
+    ``tolerance`` count as equal (the spread between seeds is of that order); a training time "grows
+    with the code length" when its 48-bit / 12-bit ratio exceeds ``growth`` (FDAH's own Table 2
+    calls 1.15 steady, ADSH's 1.93 is growth); FDAH's accuracy is "stable" over a range of m when its spread is at most
     ``stable_spread``.
     """
     bits = sorted(table1["bits"].unique())
