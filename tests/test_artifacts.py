@@ -20,6 +20,7 @@ def test_atomic_path_replaces_on_success_and_leaves_the_old_file_on_error(tmp_pa
         temporary.write_text("new")
     assert target.read_text() == "new"
     assert list(tmp_path.iterdir()) == [target]
+    assert target.stat().st_mode & 0o777 == 0o644, "artifacts are readable by everyone, as the book is"
 
 
 def test_tables_and_figures_are_byte_identical_when_written_twice(tmp_path):

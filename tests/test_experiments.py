@@ -9,7 +9,9 @@ from hashkit.claims import DOES_NOT_HOLD, HOLDS, NOT_TESTABLE
 from hashkit.data import ArrayImages, ImageDataset, Split
 from hashkit.deep.methods import DPSH
 from hashkit.experiments import (
+    RunResult,
     beside_paper,
+    code_geometry,
     mean_std_text,
     paper_results,
     run_deep,
@@ -70,6 +72,17 @@ def test_a_deep_run_names_a_variant_and_keeps_its_history():
     expected = mean_average_precision(result.query_codes, result.database_codes, images.labels[split.query],
                                       images.labels[split.database])
     assert result.map == pytest.approx(expected)
+
+
+def test_code_geometry_counts_distinct_database_codes_and_how_far_queries_land():
+    database = np.array([[1, 1, 1, 1]] * 5 + [[-1, -1, -1, -1]] * 5, dtype=np.int8)
+    queries = np.array([[1, 1, 1, -1], [1, -1, -1, 1], [-1, -1, -1, -1]], dtype=np.int8)
+    result = RunResult(method="M", dataset="d", bits=4, seed=0, map=0.0, precision=0.0, recall=0.0, f1=0.0,
+                       radius=1, training_seconds=0.0, query_codes=queries, database_codes=database)
+    geometry = code_geometry(result, radius=1)
+    assert geometry["distinct database codes"] == 2
+    assert geometry["median distance to nearest"] == 1.0  # distances 1, 2, 0
+    assert geometry["queries with a neighbour within r"] == pytest.approx(2 / 3)
 
 
 def test_summaries_give_mean_and_std_over_seeds_and_write_them_as_the_tables_do():

@@ -6,7 +6,15 @@
 """
 
 from hashkit.experiments.paper import beside_paper, paper_results
-from hashkit.experiments.runs import RunResult, mean_std_text, results_frame, run_deep, run_shallow, summarise
+from hashkit.experiments.runs import (
+    RunResult,
+    code_geometry,
+    mean_std_text,
+    results_frame,
+    run_deep,
+    run_shallow,
+    summarise,
+)
 
-__all__ = ["RunResult", "beside_paper", "mean_std_text", "paper_results", "results_frame", "run_deep",
+__all__ = ["RunResult", "beside_paper", "code_geometry", "mean_std_text", "paper_results", "results_frame", "run_deep",
            "run_shallow", "summarise"]

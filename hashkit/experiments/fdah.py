@@ -99,7 +99,8 @@ class Benchmark:
         split: queries (possibly a seeded subset of the protocol's), database, whole training set.
         symmetric_split: the same queries and database with the symmetric methods' training subset.
         sample_size: m, the asymmetric methods' items per round.
-        features: label-free features of every item, for the shallow methods.
+        features: label-free features of every item, for the shallow methods (``None`` when the
+            benchmark serves only deep methods).
         shallow_fit_items: the training items the shallow methods fit on.
         seed: the seed every draw and every run of this benchmark uses.
     """
@@ -110,7 +111,7 @@ class Benchmark:
     split: Split
     symmetric_split: Split
     sample_size: int
-    features: np.ndarray
+    features: np.ndarray | None
     shallow_fit_items: np.ndarray
     seed: int
 
@@ -119,19 +120,21 @@ class Benchmark:
         return {"dataset": self.name, "stands for": self.paper_dataset, "seed": self.seed,
                 "queries": len(self.split.query), "database": len(self.split.database),
                 "training set": len(self.split.train), "symmetric training subset": len(self.symmetric_split.train),
-                "m (per round)": self.sample_size, "shallow fit items": len(self.shallow_fit_items),
-                "feature dim": self.features.shape[1]}
+                "m (per round)": self.sample_size,
+                "shallow fit items": None if self.features is None else len(self.shallow_fit_items),
+                "feature dim": None if self.features is None else self.features.shape[1]}
 
 
 def prepare_benchmark(images: ImageDataset, paper_dataset: str, seed: int, *, n_queries: int | None,
-                      symmetric_train: int, shallow_train: int, sample_size: int | None, feature_source: str,
+                      symmetric_train: int, shallow_train: int, sample_size: int | None, feature_source: str | None,
                       feature_options: dict | None = None, device: str = "cpu", progress: bool = False) -> Benchmark:
     """FDAH's split of ``images`` and everything the methods need (see :class:`Benchmark`).
 
     ``n_queries`` draws that many of the protocol's queries (``None``: all of them);
     ``symmetric_train`` and ``shallow_train`` are capped at the training set's size;
     ``sample_size`` ``None`` is the paper's m for the dataset (2,000, or 5,000 on NUS-WIDE and
-    its stand-ins). The features are extracted (or read from the cache) for every item.
+    its stand-ins). The features are extracted (or read from the cache) for every item;
+    ``feature_source=None`` skips them, for a benchmark of deep methods only.
     """
     if paper_dataset not in PAPER_DATASETS:
         raise ValueError(f"paper_dataset: expected one of {', '.join(PAPER_DATASETS)}, got {paper_dataset!r}")
@@ -150,8 +153,9 @@ def prepare_benchmark(images: ImageDataset, paper_dataset: str, seed: int, *, n_
     if m > len(protocol.train):
         raise ValueError(f"sample_size: m={m:,} is more than the {len(protocol.train):,} training items of "
                          f"{images.name}; pass a smaller sample_size")
-    features = extract_features(images, np.arange(len(images)), feature_source, train_indices=protocol.train,
-                                seed=seed, device=device, progress=progress, **(feature_options or {}))
+    features = None if feature_source is None else extract_features(
+        images, np.arange(len(images)), feature_source, train_indices=protocol.train, seed=seed, device=device,
+        progress=progress, **(feature_options or {}))
     return Benchmark(name=images.name, paper_dataset=paper_dataset, images=images, split=split,
                      symmetric_split=replace(split, train=subset), sample_size=m, features=features,
                      shallow_fit_items=fit_items, seed=seed)
@@ -187,6 +191,8 @@ def table1_runs(benchmark: Benchmark, bits: Sequence[int], settings: DeepSetting
     for method, n_bits in _with_progress(plan, f"Table 1, {benchmark.name}", settings.progress):
         common = {"dataset": benchmark.name, "seed": benchmark.seed, "radius": radius}
         if method in SHALLOW:
+            if benchmark.features is None:
+                raise ValueError(f"methods: {method} needs features; prepare the benchmark with a feature_source")
             results.append(run_shallow(method, n_bits, benchmark.features, benchmark.images.labels, benchmark.split,
                                        benchmark.shallow_fit_items, **common))
         elif method in SYMMETRIC:
@@ -344,13 +350,13 @@ def _table2_claims(table2: pd.DataFrame, dataset: str, shortest: int, longest: i
     claims.append(checked(
         "The symmetric methods trained on the whole training set (-A) need much more training time than FDAH.",
         "§3.2, Table 2",
-        "; ".join(f"{m}: {seconds(m, longest):.1f} s at {longest} bits" for m in whole)
-        + f"; FDAH {seconds('FDAH', longest):.1f} s",
+        "; ".join(f"{m}: {seconds(m, longest):.3g} s at {longest} bits" for m in whole)
+        + f"; FDAH {seconds('FDAH', longest):.3g} s",
         all(slower) if whole else None))
     claims.append(checked(
         "FDAH trains faster than ADSH at every code length.",
         "§3.2, Table 2",
-        "; ".join(f"{b} bits: FDAH {seconds('FDAH', b):.1f} s vs ADSH {seconds('ADSH', b):.1f} s" for b in bits),
+        "; ".join(f"{b} bits: FDAH {seconds('FDAH', b):.3g} s vs ADSH {seconds('ADSH', b):.3g} s" for b in bits),
         all(seconds("FDAH", b) < seconds("ADSH", b) for b in bits)))
     claims.append(checked(
         "ADSH's training time grows with the code length (its discrete update goes bit by bit); "

@@ -20,6 +20,7 @@ import pandas as pd
 from hashkit.data import ImageDataset, Split
 from hashkit.deep.engine import train
 from hashkit.deep.method import HashingMethod
+from hashkit.index import HammingIndex
 from hashkit.metrics import hamming_radius_metrics, mean_average_precision
 from hashkit.shallow import METHODS
 
@@ -106,6 +107,23 @@ def run_deep(method: HashingMethod, images: ImageDataset, split: Split, n_bits: 
     return RunResult(method=name or method.name, dataset=dataset, bits=n_bits, seed=seed, radius=radius,
                      training_seconds=trained.training_seconds, images_per_second=trained.images_per_second,
                      query_codes=query_codes, database_codes=database_codes, history=trained.history, **scores)
+
+
+def code_geometry(result: RunResult, radius: int) -> dict:
+    """Where a run's query codes land among its database codes: what explains its lookup within ``radius``.
+
+    Keys: method, dataset, bits, seed; ``distinct database codes`` (a method that gives each class
+    one code has about as many as classes); ``median distance to nearest`` (from a query's code to
+    the nearest database code); ``queries with a neighbour within r`` (the share whose ball of
+    radius ``radius`` is not empty).
+    """
+    distinct = np.unique(result.database_codes, axis=0)
+    index = HammingIndex(result.bits)
+    index.add(distinct)
+    nearest = index.search(result.query_codes, 1)[0][:, 0]
+    return {"method": result.method, "dataset": result.dataset, "bits": result.bits, "seed": result.seed,
+            "distinct database codes": len(distinct), "median distance to nearest": float(np.median(nearest)),
+            "queries with a neighbour within r": float((nearest <= radius).mean())}
 
 
 def results_frame(results: list[RunResult]) -> pd.DataFrame:
