@@ -221,9 +221,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     wall_times = {}
     for name in all_chapters:
         chapter = Chapter(name, root)
-        # Chapters not asked for still run (with defaults) if they were never executed: the book needs them.
-        chapter_parameters = parameters if name in selected else {}
-        if name not in selected and chapter.executed_notebook.is_file():
+        # Chapters not asked for still run if they were never executed and the HTML is built: the book
+        # needs every page. They take the defaults, or the smoke settings under --smoke.
+        chapter_parameters = parameters if name in selected else ({"smoke": True} if args.smoke else {})
+        if name not in selected and (args.no_html or chapter.executed_notebook.is_file()):
             continue
         started = time.perf_counter()
         print(f"[hashkit.book] {name}: executing {chapter.source.relative_to(root)}", flush=True)

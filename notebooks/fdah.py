@@ -65,7 +65,7 @@ progress = True  # progress bars while training
 smoke = False  # a minute-long run with small sizes, for the tests
 out_dir = "book/executed/fdah"  # where tables (CSV) and figures (PNG, SVG) are written
 
-# %%
+# %% tags=["hide-input"]
 import inspect
 from pathlib import Path
 
@@ -212,7 +212,7 @@ print(inspect.getsource(fdah_module.code_update))
 # every method the same number of iterations. The table gives the sizes this run used, per dataset
 # and seed.
 
-# %% tags=["remove-stderr"]
+# %% tags=["hide-input", "remove-stderr"]
 with clock.section("features and splits"):
     single_label = [fashion] + ([cifar10] if cifar10 is not None else [])
     benchmarks = {}
@@ -255,7 +255,7 @@ sizes
 # the methods that need many rounds (ADSH, FDAH), and compare methods *within* this run.
 # ```
 
-# %%
+# %% tags=["hide-input"]
 deviations = pd.DataFrame([
     ("backbone", "CNN-F, ImageNet weights, all layers fine-tuned",
      f"{backbone} {backbone_options}"
@@ -318,7 +318,7 @@ group_means = pd.DataFrame({
     for group, members in groups.items()
 }).rename_axis("bits").reset_index()
 save_table(group_means, out_dir, "table1_group_means")
-group_means
+group_means.round(3)
 
 # %% [markdown]
 # ## Figs. 2–3: precision, recall and F-measure within Hamming radius 2
@@ -362,7 +362,7 @@ geometry.round(3)
 # above), where ADSH and FDAH are trained again. The paper's times are minutes on a GPU at 150
 # iterations; ours are seconds at this run's epochs, so compare the ratios, not the values.
 
-# %% tags=["remove-stderr"]
+# %% tags=["hide-input", "remove-stderr"]
 with clock.section("Table 2"):
     table2_results = [result for seed in seeds for runs in (
         whole_training_runs(table2_benchmarks[seed], bits, deep_settings, radius=radius),

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 def run_chapter(root: Path, *parameters: str) -> subprocess.CompletedProcess:
+    root.mkdir(parents=True)
     copy_book_sources(root)
     return subprocess.run([sys.executable, "-m", "hashkit.book", "--root", str(root), "--chapters", "fdah",
                            "--smoke", "--no-html", *parameters], capture_output=True, text=True)
@@ -32,7 +33,8 @@ def test_cifar10_files_given_fill_the_cifar10_columns_figure_and_table_2(tmp_pat
     cifar_cells = table1[[column for column in table1.columns if column[0] == "cifar10"]].iloc[:, 0]
     assert cifar_cells.str.contains(r"^\d+\.\d\d \(", regex=True).all(), cifar_cells.tolist()
     sizes = pd.read_csv(out_dir / "protocol_sizes.csv")
-    assert sizes.set_index("dataset").loc["cifar10", "queries"] > 0
+    on_cifar = sizes[sizes["dataset"] == "cifar10"]
+    assert set(on_cifar["used for"]) == {"Table 1, Figs. 2–4", "Table 2"} and (on_cifar["queries"] > 0).all()
     assert (out_dir / "radius_metrics_cifar10.png").is_file()
     table2 = pd.read_csv(out_dir / "table2_map.csv", header=[0, 1])
     assert any(column[0] == "cifar10" for column in table2.columns)
