@@ -29,23 +29,29 @@ def verdict(condition: bool | None) -> str:
 
 @dataclass(frozen=True)
 class Claim:
-    """One claim of a paper and what this run says about it."""
+    """One claim of a paper and what this run says about it.
+
+    ``timed`` marks a claim whose evidence is wall-clock time: it differs from run to run, so a
+    chapter stores such claims apart from those that a rerun with the same seed reproduces exactly.
+    """
 
     claim: str
     source: str
     evidence: str
     verdict: str
+    timed: bool = False
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict: expected one of {', '.join(VERDICTS)}, got {self.verdict!r}")
 
 
-def checked(claim: str, source: str, evidence: str, condition: bool | None) -> Claim:
+def checked(claim: str, source: str, evidence: str, condition: bool | None, timed: bool = False) -> Claim:
     """A :class:`Claim` whose verdict is :func:`verdict` of ``condition``."""
-    return Claim(claim=claim, source=source, evidence=evidence, verdict=verdict(condition))
+    return Claim(claim=claim, source=source, evidence=evidence, verdict=verdict(condition), timed=timed)
 
 
 def claims_table(claims: Iterable[Claim]) -> pd.DataFrame:
     """The claims as a table with the columns claim, source, evidence, verdict."""
-    return pd.DataFrame([asdict(claim) for claim in claims], columns=["claim", "source", "evidence", "verdict"])
+    columns = ["claim", "source", "evidence", "verdict"]
+    return pd.DataFrame([{key: asdict(claim)[key] for key in columns} for claim in claims], columns=columns)

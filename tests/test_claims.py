@@ -19,3 +19,9 @@ def test_the_claims_table_has_one_row_per_claim():
     table = claims_table([checked("a", "§1", "x", True), checked("b", "§2", "y", None)])
     assert list(table.columns) == ["claim", "source", "evidence", "verdict"]
     assert table["verdict"].tolist() == [HOLDS, NOT_TESTABLE]
+
+
+def test_timed_claims_are_marked_and_the_table_keeps_its_four_columns():
+    timed = checked("faster", "§2", "3 s vs 4 s", True, timed=True)
+    assert timed.timed and not checked("a", "§1", "x", True).timed
+    assert list(claims_table([timed]).columns) == ["claim", "source", "evidence", "verdict"]

@@ -161,6 +161,10 @@ def test_fdah_claims_turn_when_the_numbers_turn():
     assert found["On NUS-WIDE, ADSH gains accuracy as the codes get longer."] == NOT_TESTABLE
     time_claim = next(claim for claim in found if claim.startswith("ADSH's training time grows"))
     assert found[time_claim] == DOES_NOT_HOLD
+    timed = [claim.claim for claim in fdah_claims(
+        table1_summary(PAPER_ORDER), table2_summary(PAPER_TIMES), SWEEP, single_label="fashion-mnist",
+        multi_label=None, table2_dataset="fashion-mnist", default_gamma1=1e-3, default_m=2000) if claim.timed]
+    assert len(timed) == 3 and all("time" in claim or "faster" in claim for claim in timed)
 
 
 def test_every_table2_method_is_a_table1_method_or_its_whole_training_variant():

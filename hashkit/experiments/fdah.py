@@ -352,19 +352,19 @@ def _table2_claims(table2: pd.DataFrame, dataset: str, shortest: int, longest: i
         "§3.2, Table 2",
         "; ".join(f"{m}: {seconds(m, longest):.3g} s at {longest} bits" for m in whole)
         + f"; FDAH {seconds('FDAH', longest):.3g} s",
-        all(slower) if whole else None))
+        all(slower) if whole else None, timed=True))
     claims.append(checked(
         "FDAH trains faster than ADSH at every code length.",
         "§3.2, Table 2",
         "; ".join(f"{b} bits: FDAH {seconds('FDAH', b):.3g} s vs ADSH {seconds('ADSH', b):.3g} s" for b in bits),
-        all(seconds("FDAH", b) < seconds("ADSH", b) for b in bits)))
+        all(seconds("FDAH", b) < seconds("ADSH", b) for b in bits), timed=True))
     claims.append(checked(
         "ADSH's training time grows with the code length (its discrete update goes bit by bit); "
         "FDAH's stays steady.",
         "§3.2, Table 2",
         f"{longest}-bit / {shortest}-bit training time: ADSH {ratio('ADSH'):.2f}, FDAH {ratio('FDAH'):.2f} "
         f"(growth means above {growth})",
-        ratio("ADSH") > growth >= ratio("FDAH")))
+        ratio("ADSH") > growth >= ratio("FDAH"), timed=True))
     def best_map(n_bits: int) -> float:
         return max(float(rows.loc[(m, n_bits), "map_mean"]) for m in TABLE2_METHODS if (m, n_bits) in rows.index)
 
