@@ -36,6 +36,8 @@ fashion_items = None  # None: all 70,000 Fashion-MNIST images; a number: a seede
 cifar10_root = None  # a folder holding CIFAR-10's python pickles: runs the CIFAR-10 columns
 nus_wide_root = None  # a folder holding NUS-WIDE's list files: runs NUS-WIDE instead of the mosaic stand-in
 nus_wide_options = {}  # options of hashkit.data.load_list_trio, e.g. {"image_root": ..., "image_size": [224, 224]}
+nus_wide_symmetric_train = 10_500  # DPSH, DSDH, DDSH's training images on NUS-WIDE (§3.1)
+nus_wide_query_sample = 5_000  # m on NUS-WIDE (§3.1)
 data_root = None  # where Fashion-MNIST lives; None looks in $HASHKIT_DATA, data/, /usr/share/datasets
 mosaic_images = 6_000  # size of the multi-label mosaic set standing in for NUS-WIDE
 n_queries = 1_000  # queries drawn from each protocol's query set; None: all of them
@@ -99,6 +101,7 @@ if smoke:
     bits, fashion_items, mosaic_images, n_queries, table2_items = [12, 24], 2_500, 2_500, 150, 1_500
     symmetric_train, mosaic_symmetric_train, shallow_train = 500, 300, 1_000
     query_sample, mosaic_query_sample = 300, 200
+    nus_wide_symmetric_train, nus_wide_query_sample = 300, 200
     feature_options = {"channels": [4, 8], "feature_dim": 32, "max_train_items": 1_000, "epochs": 1}
     backbone_options = {"channels": [4, 8], "feature_dim": 32}
     symmetric_epochs, whole_training_epochs, rounds, epochs_per_round = 1, 1, 1, 1
@@ -226,8 +229,9 @@ with clock.section("features and splits"):
         on_nus_wide = multi.name == "nus-wide"
         benchmarks[seed].append(prepare_benchmark(
             multi, "nus-wide", seed, n_queries=n_queries,
-            symmetric_train=10_500 if on_nus_wide else mosaic_symmetric_train, shallow_train=shallow_train,
-            sample_size=None if on_nus_wide else mosaic_query_sample, feature_source=feature_source,
+            symmetric_train=nus_wide_symmetric_train if on_nus_wide else mosaic_symmetric_train,
+            shallow_train=shallow_train, sample_size=nus_wide_query_sample if on_nus_wide else mosaic_query_sample,
+            feature_source=feature_source,
             feature_options=feature_options, device=device, progress=progress))
     table2_source = single_label[-1]
     table2_images = table2_source if table2_items is None or table2_items >= len(table2_source) else (

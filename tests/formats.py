@@ -76,3 +76,25 @@ def write_list_trio(directory: Path) -> Path:
             if not (directory / path).exists():  # the training list repeats database images
                 write_png(directory / path, 40 * index, mode="RGB" if index % 2 else "L")
     return directory
+
+
+def write_multi_label_trio(directory: Path, n_images: int, n_classes: int = 21, side: int = 8,
+                           n_queries: int = 100) -> Path:
+    """A NUS-WIDE-like trio: ``n_images`` small RGB PNGs with 1–3 of ``n_classes`` labels each.
+
+    ``database.txt`` lists all but the first ``n_queries`` images, ``test.txt`` those, and
+    ``train.txt`` every other database image, as the community's lists do.
+    """
+    rng = np.random.default_rng(0)
+    lines = []
+    for index in range(n_images):
+        labels = np.zeros(n_classes, dtype=int)
+        labels[rng.choice(n_classes, size=rng.integers(1, 4), replace=False)] = 1
+        path = f"images/{index:05d}.png"
+        (directory / "images").mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8), "RGB").save(directory / path)
+        lines.append(f"{path} {' '.join(map(str, labels))}\n")
+    (directory / "test.txt").write_text("".join(lines[:n_queries]))
+    (directory / "database.txt").write_text("".join(lines[n_queries:]))
+    (directory / "train.txt").write_text("".join(lines[n_queries::2]))
+    return directory

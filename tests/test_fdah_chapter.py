@@ -1,5 +1,6 @@
 """The FDAH chapter's paper-scale parameters on format fixtures: CIFAR-10 files fill their columns,
-and a missing file, weight or GPU stops the chapter in its set-up cell, before any training."""
+NUS-WIDE list files replace the mosaic stand-in, and a missing file, weight or GPU stops the chapter
+in its set-up cell, before any training."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 import torch
 
 from benchmarks.bench_book import copy_book_sources
-from tests.formats import write_cifar10
+from tests.formats import write_cifar10, write_multi_label_trio
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +39,20 @@ def test_cifar10_files_given_fill_the_cifar10_columns_figure_and_table_2(tmp_pat
     assert (out_dir / "radius_metrics_cifar10.png").is_file()
     table2 = pd.read_csv(out_dir / "table2_map.csv", header=[0, 1])
     assert any(column[0] == "cifar10" for column in table2.columns)
+
+
+def test_nus_wide_list_files_given_replace_the_mosaic_stand_in(tmp_path):
+    # 3,300 images: FDAH's 2,100 NUS-WIDE queries, and 1,200 training items for the smoke sizes.
+    nus_root = write_multi_label_trio(tmp_path / "data" / "nus-wide", n_images=3_300).parent
+    completed = run_chapter(tmp_path / "book", "-p", "nus_wide_root", str(nus_root),
+                            "-p", "nus_wide_options", "{image_size: [16, 16]}")
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
+    out_dir = tmp_path / "book" / "book" / "executed" / "fdah"
+    table1 = pd.read_csv(out_dir / "table1_map.csv", header=[0, 1])
+    nus_cells = table1[[column for column in table1.columns if column[0] == "nus-wide"]].iloc[:, 0]
+    assert nus_cells.str.contains(r"^\d+\.\d\d \(", regex=True).all(), nus_cells.tolist()
+    sizes = pd.read_csv(out_dir / "protocol_sizes.csv").set_index("dataset")
+    assert sizes.loc["nus-wide", "queries"] == 150 and sizes.loc["nus-wide", "training set"] == 1_200
 
 
 @pytest.mark.parametrize("parameter, value, message", [
