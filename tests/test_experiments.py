@@ -27,6 +27,7 @@ from hashkit.experiments.fdah import (
     DeepSettings,
     fdah_claims,
     prepare_benchmark,
+    table1_runs,
 )
 from hashkit.metrics import hamming_radius_metrics, mean_average_precision
 
@@ -185,6 +186,10 @@ def test_bad_chapter_settings_are_named_before_any_work(tmp_path):
     with pytest.raises(ValueError, match="sample_size"):
         prepare_benchmark(small, "fashion-mnist", 0, n_queries=None, symmetric_train=100, shallow_train=100,
                           sample_size=None, feature_source="pixels")
+    deep_only = prepare_benchmark(small, "fashion-mnist", 0, n_queries=None, symmetric_train=100, shallow_train=100,
+                                  sample_size=50, feature_source=None)
+    with pytest.raises(ValueError, match="features"):
+        table1_runs(deep_only, [12], DeepSettings(), methods=["DPSH", "LSH"])
     with pytest.raises(ValueError, match="paper_dataset"):
         prepare_benchmark(small, "mnist", 0, n_queries=None, symmetric_train=100, shallow_train=100,
                           sample_size=50, feature_source="pixels")

@@ -73,6 +73,11 @@ class DeepSettings:
         for name in ("batch_size", "symmetric_epochs", "whole_training_epochs", "rounds", "epochs_per_round"):
             check_positive_int(getattr(self, name), name)
 
+    @property
+    def asymmetric_epochs(self) -> int:
+        """The engine's epochs for ADSH and FDAH: rounds times passes per round."""
+        return self.rounds * self.epochs_per_round
+
     def train_options(self, epochs: int) -> dict:
         return {"backbone": self.backbone, "backbone_options": dict(self.backbone_options),
                 "pretrained_weights": self.pretrained_weights, "device": self.device, "epochs": epochs,
@@ -186,13 +191,13 @@ def table1_runs(benchmark: Benchmark, bits: Sequence[int], settings: DeepSetting
     unknown = sorted(set(methods) - set(TABLE1_METHODS))
     if unknown:
         raise ValueError(f"methods: unknown {unknown}; expected some of {', '.join(TABLE1_METHODS)}")
+    if benchmark.features is None and set(methods) & set(SHALLOW):
+        raise ValueError("methods: the shallow methods need features; prepare the benchmark with a feature_source")
     results = []
     plan = [(method, n_bits) for method in methods for n_bits in bits]
     for method, n_bits in _with_progress(plan, f"Table 1, {benchmark.name}", settings.progress):
         common = {"dataset": benchmark.name, "seed": benchmark.seed, "radius": radius}
         if method in SHALLOW:
-            if benchmark.features is None:
-                raise ValueError(f"methods: {method} needs features; prepare the benchmark with a feature_source")
             results.append(run_shallow(method, n_bits, benchmark.features, benchmark.images.labels, benchmark.split,
                                        benchmark.shallow_fit_items, **common))
         elif method in SYMMETRIC:
@@ -200,9 +205,9 @@ def table1_runs(benchmark: Benchmark, bits: Sequence[int], settings: DeepSetting
                                     benchmark.symmetric_split, n_bits, **common,
                                     **settings.train_options(settings.symmetric_epochs)))
         else:
-            epochs = settings.rounds * settings.epochs_per_round
             results.append(run_deep(_deep_method(method, benchmark.sample_size, settings, fdah), benchmark.images,
-                                    benchmark.split, n_bits, **common, **settings.train_options(epochs)))
+                                    benchmark.split, n_bits, **common,
+                                    **settings.train_options(settings.asymmetric_epochs)))
     return results
 
 
@@ -231,14 +236,14 @@ def sensitivity_runs(benchmark: Benchmark, n_bits: int, settings: DeepSettings, 
     plan = ([("gamma1", float(value), replace(fdah, gamma1=float(value))) for value in gamma1_values]
             + [("m", int(value), replace(fdah, sample_size=int(value))) for value in sample_sizes])
     rows = []
-    epochs = settings.rounds * settings.epochs_per_round
     for parameter, value, varied in _with_progress(plan, f"Fig. 4, {benchmark.name}", settings.progress):
         is_default = varied.gamma1 == fdah.gamma1 and (varied.sample_size or default_m) == default_m
         if is_default and reuse is not None:
             result = reuse
         else:
             result = run_deep(_deep_method("FDAH", default_m, settings, varied), benchmark.images, benchmark.split,
-                              n_bits, dataset=benchmark.name, seed=benchmark.seed, **settings.train_options(epochs))
+                              n_bits, dataset=benchmark.name, seed=benchmark.seed,
+                              **settings.train_options(settings.asymmetric_epochs))
         rows.append({"parameter": parameter, "value": value, "map": result.map,
                      "training_seconds": result.training_seconds, "seed": benchmark.seed})
     return pd.DataFrame(rows, columns=["parameter", "value", "map", "training_seconds", "seed"])
