@@ -55,6 +55,18 @@ def test_nus_wide_list_files_given_replace_the_mosaic_stand_in(tmp_path):
     assert sizes.loc["nus-wide", "queries"] == 150 and sizes.loc["nus-wide", "training set"] == 1_200
 
 
+def test_several_seeds_give_mean_and_standard_deviation_in_every_table(tmp_path):
+    completed = run_chapter(tmp_path / "book", "-p", "seeds", "[0, 1]")
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
+    out_dir = tmp_path / "book" / "book" / "executed" / "fdah"
+    table1 = pd.read_csv(out_dir / "table1_map.csv", header=[0, 1])
+    fashion_cells = table1[[column for column in table1.columns if column[0] == "fashion-mnist"]].iloc[:, 0]
+    assert fashion_cells.str.contains("±").all(), fashion_cells.tolist()
+    runs = pd.read_csv(out_dir / "table1_runs.csv")
+    assert sorted(runs["seed"].unique()) == [0, 1]
+    assert sorted(pd.read_csv(out_dir / "fig4_sensitivity.csv")["seed"].unique()) == [0, 1]
+
+
 @pytest.mark.parametrize("parameter, value, message", [
     ("cifar10_root", "{tmp}/no-cifar-here", "cifar"),
     ("pretrained_weights", "{tmp}/missing-weights.pth", "weights"),
