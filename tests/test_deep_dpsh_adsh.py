@@ -8,14 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from hashkit.data import Split, load_fashion_mnist, protocol_split
-from hashkit.data.fashion_mnist import SYSTEM_FASHION_MNIST_DIR
 from hashkit.deep.engine import evaluate, train
 from hashkit.deep.method import TrainingContext
 from hashkit.deep.methods import ADSH, DPSH
 from hashkit.deep.methods.adsh import discrete_cyclic_update
-from hashkit.metrics import mean_average_precision
-from hashkit.shallow import LSH
 
 torch.set_num_threads(2)
 
@@ -108,35 +104,17 @@ def test_adsh_draws_a_new_sample_each_round_and_rejects_one_larger_than_the_trai
         ADSH(sample_size=4).begin(tiny_context())
 
 
-@pytest.fixture(scope="module")
-def fashion_subset():
-    """1,500 training images (also the database) and 500 queries of Fashion-MNIST, with LSH's mAP."""
-    if not SYSTEM_FASHION_MNIST_DIR.is_dir():
-        pytest.skip(f"Fashion-MNIST not in {SYSTEM_FASHION_MNIST_DIR} (apt-get install dataset-fashion-mnist)")
-    dataset = load_fashion_mnist(SYSTEM_FASHION_MNIST_DIR)
-    drawn = protocol_split("fdah", dataset, seed=0, query_total=500, train_total=1500)
-    split = Split(query=drawn.query, database=drawn.train, train=drawn.train, protocol="fdah")
-
-    def pixels(indices):
-        return dataset.images(indices).reshape(len(indices), -1).astype(np.float32) / 255
-
-    lsh = LSH(32).fit(pixels(split.train))
-    lsh_map = mean_average_precision(lsh.encode(pixels(split.query)), lsh.encode(pixels(split.database)),
-                                     dataset.labels[split.query], dataset.labels[split.database])
-    return dataset, split, lsh_map
-
-
 SMALL_CNN = {"channels": (16, 32)}
 
 
-def test_dpsh_beats_lsh_after_three_epochs(fashion_subset):
-    dataset, split, lsh_map = fashion_subset
+def test_dpsh_beats_lsh_after_three_epochs(fashion_images, fashion_images_lsh_map):
+    (dataset, split), lsh_map = fashion_images, fashion_images_lsh_map
     trained = train(DPSH(), dataset, split, 32, epochs=3, backbone_options=SMALL_CNN, progress=False)
     assert evaluate(trained, dataset, split) > lsh_map + 0.15
 
 
-def test_adsh_ranked_by_its_learned_codes_beats_lsh(fashion_subset):
-    dataset, split, lsh_map = fashion_subset
+def test_adsh_ranked_by_its_learned_codes_beats_lsh(fashion_images, fashion_images_lsh_map):
+    (dataset, split), lsh_map = fashion_images, fashion_images_lsh_map
     trained = train(ADSH(sample_size=500), dataset, split, 32, epochs=6, batch_size=64,
                     backbone_options=SMALL_CNN, progress=False)
     np.testing.assert_array_equal(trained.codes_for_database(dataset, split.database), trained.database_codes)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from hashkit.data import Split, load_dataset
+from hashkit.data import Split
 from hashkit.deep.engine import train
 from hashkit.deep.method import TrainingContext
 from hashkit.deep.methods.dch import DCH
@@ -15,7 +15,6 @@ from hashkit.deep.methods.dsdh import DSDH
 from hashkit.deep.methods.hashnet import HashNet
 from hashkit.deep.methods.mmhh import MMHH
 from hashkit.metrics import mean_average_precision
-from hashkit.shallow.lsh import LSH
 
 torch.set_num_threads(2)
 
@@ -23,34 +22,10 @@ METHODS = {"DSDH": DSDH, "DDSH": DDSH, "HashNet": HashNet, "DCH": DCH, "MMHH": M
 N_BITS = 32
 
 
-@pytest.fixture(scope="module")
-def fashion():
-    """1,500 training images, also the database (as in the FDAH protocol), and 500 official-test queries."""
-    try:
-        dataset = load_dataset("fashion-mnist")
-    except FileNotFoundError as error:
-        pytest.skip(f"Fashion-MNIST not available ({error}); apt-get install dataset-fashion-mnist")
-    rng = np.random.default_rng(0)
-    train_items = np.sort(rng.choice(np.flatnonzero(~dataset.official_test), 1500, replace=False))
-    queries = np.sort(rng.choice(np.flatnonzero(dataset.official_test), 500, replace=False))
-    return dataset, Split(query=queries, database=train_items, train=train_items, protocol="given")
-
-
-@pytest.fixture(scope="module")
-def lsh_map(fashion) -> float:
-    dataset, split = fashion
-
-    def pixels(indices: np.ndarray) -> np.ndarray:
-        return (dataset.images(indices).reshape(len(indices), -1) / 255).astype(np.float32)
-
-    lsh = LSH(N_BITS).fit(pixels(split.train))
-    return mean_average_precision(lsh.encode(pixels(split.query)), lsh.encode(pixels(split.database)),
-                                  dataset.labels[split.query], dataset.labels[split.database])
-
-
 @pytest.mark.parametrize("name", sorted(METHODS))
-def test_short_training_beats_lsh_and_repeats_with_the_seed(name, fashion, lsh_map):
-    dataset, split = fashion
+def test_short_training_beats_lsh_and_repeats_with_the_seed(name, fashion_images, fashion_images_lsh_map):
+    dataset, split = fashion_images
+    lsh_map = fashion_images_lsh_map
     trained = train(METHODS[name](), dataset, split, N_BITS, epochs=4, batch_size=64, progress=False, seed=0)
     query_codes = trained.encode(dataset, split.query)
     learned_map = mean_average_precision(query_codes, trained.codes_for_database(dataset, split.database),

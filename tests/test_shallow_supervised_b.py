@@ -7,7 +7,6 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from hashkit.data import fashion_mnist, load_dataset
 from hashkit.metrics import mean_average_precision
 from hashkit.shallow import LSH
 from hashkit.shallow.base import ShallowHasher
@@ -44,23 +43,6 @@ def blob_set(n_items: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 @pytest.fixture(scope="module")
 def blobs() -> tuple[np.ndarray, np.ndarray]:
     return blob_set(300, seed=1)
-
-
-@pytest.fixture(scope="module")
-def fashion() -> dict[str, np.ndarray]:
-    """2,000 Fashion-MNIST training images (training set and database) and 500 official-test
-    queries, pixels scaled to [0, 1], with multi-hot labels."""
-    if not fashion_mnist.SYSTEM_FASHION_MNIST_DIR.is_dir():
-        pytest.skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
-    dataset = load_dataset("fashion-mnist")
-    train = np.flatnonzero(~dataset.official_test)[:2000]
-    query = np.flatnonzero(dataset.official_test)[:500]
-    return {
-        "train": dataset.images(train).reshape(len(train), -1).astype(np.float32) / 255,
-        "query": dataset.images(query).reshape(len(query), -1).astype(np.float32) / 255,
-        "train_labels": dataset.labels[train],
-        "query_labels": dataset.labels[query],
-    }
 
 
 @pytest.fixture(scope="module")
