@@ -209,14 +209,15 @@ def check_backbone_choice(name: str, pretrained_weights: str | os.PathLike | Non
     return weights_file
 
 
-def _load_weights(network: nn.Module, weights_file: Path, name: str) -> None:
-    state = torch.load(weights_file, map_location="cpu", weights_only=True)
+def load_weights_file(network: nn.Module, weights_file: Path, what: str) -> None:
+    """Load the state dict in ``weights_file`` into ``network``; a file that is unreadable or does not fit
+    is a ``ValueError`` that starts with ``what`` (the parameter or network it is for) and names the file."""
     try:
-        network.load_state_dict(state)
-    except RuntimeError as error:
+        network.load_state_dict(torch.load(weights_file, map_location="cpu", weights_only=True))
+    except (RuntimeError, OSError, EOFError, AttributeError, TypeError) as error:
         raise ValueError(
-            f"pretrained_weights: {str(weights_file)!r} does not fit backbone {name!r} "
-            f"(expected the state dict of its whole classification network): {error}"
+            f"{what}: {str(weights_file)!r} does not fit the network or is not a readable state dict "
+            f"(expected the state dict of its whole classification network; {str(error).splitlines()[0]})"
         ) from error
 
 
@@ -236,7 +237,7 @@ def build_backbone(name: str, in_channels: int, image_size: tuple[int, int], *,
     if name == "small-cnn":
         small_cnn = SmallCNN(in_channels, image_size, **options)
         if weights_file is not None:
-            _load_weights(small_cnn, weights_file, name)
+            load_weights_file(small_cnn, weights_file, f"pretrained_weights for backbone {name!r}")
         backbone: nn.Module = StandardisedFeatures(small_cnn)
     else:
         if options:
@@ -244,7 +245,7 @@ def build_backbone(name: str, in_channels: int, image_size: tuple[int, int], *,
         make_network, cut_features, feature_dim = _IMAGENET_NETWORKS[name]
         network = make_network()
         if weights_file is not None:
-            _load_weights(network, weights_file, name)
+            load_weights_file(network, weights_file, f"pretrained_weights for backbone {name!r}")
         backbone = ImageNetInput(cut_features(network), feature_dim)
     if trainable == "head":
         backbone.requires_grad_(False)

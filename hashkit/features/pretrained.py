@@ -32,6 +32,7 @@ import torchvision
 from torch import nn
 
 from hashkit.data.locate import DATA_ENV_VAR, REPO_DATA_DIR
+from hashkit.deep.backbones import load_weights_file
 from hashkit.features.encoding import Preprocess
 
 SOURCE_PREFIX = "torchvision:"
@@ -113,14 +114,7 @@ def _classifier_parent(network: nn.Module, arch: str) -> tuple[nn.Module, str]:
 def penultimate_network(arch: str, weights_file: Path) -> nn.Module:
     """torchvision's ``arch`` with the weights of ``weights_file`` and its classifier replaced by the identity."""
     network = torchvision.models.get_model(arch, weights=None)
-    try:
-        state = torch.load(weights_file, map_location="cpu", weights_only=True)
-        network.load_state_dict(state)
-    except (RuntimeError, OSError, EOFError, AttributeError, TypeError) as error:
-        raise ValueError(
-            f"{weights_file}: not a readable state dict of torchvision.models.{arch} "
-            f"({str(error).splitlines()[0]})"
-        ) from error
+    load_weights_file(network, weights_file, f"the state dict of torchvision.models.{arch}")
     parent, attribute = _classifier_parent(network, arch)
     setattr(parent, attribute, nn.Identity())
     return network.eval()
