@@ -334,6 +334,11 @@ def train(
                         history=pd.DataFrame(rows, columns=list(HISTORY_COLUMNS)))
 
 
+def retrieval_codes(trained: TrainedModel, dataset: ImageDataset, split: Split) -> tuple[np.ndarray, np.ndarray]:
+    """``(query codes, database codes)`` of ``split`` as :func:`evaluate` ranks them (see the module docstring)."""
+    return trained.encode(dataset, split.query), trained.codes_for_database(dataset, split.database)
+
+
 def evaluate(trained: TrainedModel, dataset: ImageDataset, split: Split, top_k: int | None = None, *,
              no_relevant: NoRelevant = "zero", tie_order: TieOrder = "stable", seed: int = 0) -> float:
     """mAP@``top_k`` (``None``: the whole database) of ``split.query`` against ``split.database``.
@@ -343,8 +348,7 @@ def evaluate(trained: TrainedModel, dataset: ImageDataset, split: Split, top_k: 
     items, GUIDE §3.8). ``no_relevant``, ``tie_order`` and ``seed`` are those of
     :func:`hashkit.metrics.mean_average_precision`.
     """
-    query_codes = trained.encode(dataset, split.query)
-    database_codes = trained.codes_for_database(dataset, split.database)
+    query_codes, database_codes = retrieval_codes(trained, dataset, split)
     return mean_average_precision(query_codes, database_codes, dataset.labels[split.query],
                                   dataset.labels[split.database], top_k, no_relevant=no_relevant,
                                   tie_order=tie_order, seed=seed)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from hashkit.data import ImageDataset, Split
-from hashkit.deep.engine import train
+from hashkit.deep.engine import retrieval_codes, train
 from hashkit.deep.method import HashingMethod
 from hashkit.index import HammingIndex
 from hashkit.metrics import hamming_radius_metrics, mean_average_precision
@@ -100,8 +100,7 @@ def run_deep(method: HashingMethod, images: ImageDataset, split: Split, n_bits: 
     variant); ``train_options`` go to :func:`~hashkit.deep.engine.train`.
     """
     trained = train(method, images, split, n_bits, seed=seed, **train_options)
-    query_codes = trained.encode(images, split.query)
-    database_codes = trained.codes_for_database(images, split.database)
+    query_codes, database_codes = retrieval_codes(trained, images, split)
     scores = score_codes(query_codes, database_codes, images.labels[split.query], images.labels[split.database],
                          radius)
     return RunResult(method=name or method.name, dataset=dataset, bits=n_bits, seed=seed, radius=radius,
