@@ -37,6 +37,7 @@ from hashkit.codes import check_codes, hamming_distances, pack
 
 FORMAT_NAME = "hashkit-index"
 FORMAT_VERSION = 1
+_ZIP_MAGIC = b"PK\x03\x04"  # how every .npz (a zip archive) starts
 
 # HammingIndex asks faiss for this many times k neighbours, so the whole tie group at the k-th
 # distance usually comes back and can be ordered by id without another pass (costs ~3 %).
@@ -118,11 +119,16 @@ def _write_index_file(path: str | os.PathLike, class_name: str, n_bits: int, arr
 def _read_npz(path: str) -> dict[str, np.ndarray]:
     """Every array of the ``.npz`` at ``path``; anything unreadable is a ``ValueError``."""
     with open(path, "rb") as file:  # a missing file stays a FileNotFoundError
+        head = file.read(len(_ZIP_MAGIC))
+        if head != _ZIP_MAGIC:
+            # np.load would take these bytes for a pickle and advise allow_pickle=True.
+            raise ValueError(
+                f"{path}: unreadable or corrupted (not a zip archive, it starts with {head!r}); "
+                f"expected a {FORMAT_NAME} .npz file"
+            )
+        file.seek(0)
         try:
-            archive = np.load(file, allow_pickle=False)
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ValueError("a single .npy array, not an .npz archive")
-            with archive:
+            with np.load(file, allow_pickle=False) as archive:
                 return {name: archive[name] for name in archive.files}
         except (OSError, EOFError, ValueError, zipfile.BadZipFile) as error:
             raise ValueError(
@@ -137,7 +143,7 @@ def _read_index_file(path: str | os.PathLike, class_name: str) -> tuple[int, dic
     expected = f"a {FORMAT_NAME} file version {FORMAT_VERSION} holding a {class_name}"
     arrays = _read_npz(path)
     header_bytes = arrays.pop("header", None)
-    if header_bytes is None or header_bytes.dtype != np.uint8:
+    if not isinstance(header_bytes, np.ndarray) or header_bytes.dtype != np.uint8:  # bytes: a foreign zip member
         raise ValueError(f"{path}: no hashkit header; expected {expected}")
     try:
         header = json.loads(header_bytes.tobytes().decode())

@@ -12,7 +12,7 @@ from hashkit.data.cifar import load_cifar10
 from hashkit.data.dataset import ArrayImages, ImageDataset, ImageFiles
 from hashkit.data.fashion_mnist import FASHION_MNIST_CLASSES, find_fashion_mnist, load_fashion_mnist
 from hashkit.data.listfile import load_list_file, load_list_trio, read_list_file
-from hashkit.data.load import DATASET_LOADERS, load_dataset
+from hashkit.data.load import DATASET_LOADERS, load_dataset, locate_dataset
 from hashkit.data.mosaic import MosaicLayout, make_fashion_mosaic
 from hashkit.data.protocols import (
     PAPER_PROTOCOLS,
@@ -43,6 +43,7 @@ __all__ = [
     "find_fashion_mnist",
     "load_cifar10",
     "load_dataset",
+    "locate_dataset",
     "load_fashion_mnist",
     "load_list_file",
     "load_list_trio",

@@ -17,6 +17,7 @@ import numpy as np
 
 from hashkit.data import locate
 from hashkit.data.dataset import ArrayImages, ImageDataset
+from hashkit.inputs import record_input
 
 CIFAR10_DIR = "cifar-10-batches-py"
 CIFAR10_TRAIN_BATCHES = tuple(f"data_batch_{number}" for number in range(1, 6))
@@ -24,12 +25,16 @@ CIFAR10_FILES = (*CIFAR10_TRAIN_BATCHES, "test_batch", "batches.meta")
 
 
 def _read_pickle(path: Path) -> dict:
+    record_input(path)
     with open(path, "rb") as stream:
         try:
             # The archive was written by Python 2; "bytes" keeps its str keys as bytes.
             content = pickle.load(stream, encoding="bytes")
-        except (pickle.UnpicklingError, EOFError, ValueError) as error:
-            raise ValueError(f"{path}: not a readable CIFAR-10 pickle ({error})") from error
+        except Exception as error:  # unpickling foreign bytes can raise any type (ImportError, KeyError, ...)
+            raise ValueError(
+                f"{path}: not a readable CIFAR-10 pickle ({type(error).__name__}: {error}); "
+                "expected a batch file of cifar-10-python.tar.gz"
+            ) from error
     if not isinstance(content, dict):
         raise ValueError(f"{path}: expected a pickled dict, got {type(content).__name__}")
     return content
@@ -67,7 +72,7 @@ def load_cifar10(data_root: str | os.PathLike | None = None) -> ImageDataset:
     directory = find_cifar10(data_root)
     meta = _read_pickle(directory / "batches.meta")
     if b"label_names" not in meta:
-        raise ValueError(f"{directory / 'batches.meta'}: no b'label_names' key")
+        raise ValueError(f"{directory / 'batches.meta'}: no b'label_names' key; expected the ten class names there")
     class_names = tuple(name.decode() for name in meta[b"label_names"])
 
     batches = [_read_batch(directory / name) for name in (*CIFAR10_TRAIN_BATCHES, "test_batch")]

@@ -48,17 +48,20 @@ def load_fashion_mnist(data_root: str | os.PathLike | None = None) -> ImageDatas
     directory = find_fashion_mnist(data_root)
     parts = []
     for prefix in ("train", "t10k"):
-        images = read_idx_gz(directory / f"{prefix}-images-idx3-ubyte.gz", n_dims=3)
-        labels = read_idx_gz(directory / f"{prefix}-labels-idx1-ubyte.gz", n_dims=1)
-        if images.shape[0] != labels.shape[0] or images.shape[1:] != (28, 28):
+        images_file = directory / f"{prefix}-images-idx3-ubyte.gz"
+        labels_file = directory / f"{prefix}-labels-idx1-ubyte.gz"
+        images = read_idx_gz(images_file, n_dims=3)
+        labels = read_idx_gz(labels_file, n_dims=1)
+        if images.shape[1:] != (28, 28):
+            raise ValueError(f"{images_file}: images of shape {images.shape[1:]}, expected (28, 28)")
+        if images.shape[0] != labels.shape[0]:
             raise ValueError(
-                f"{directory}: {prefix} files hold images of shape {images.shape} and "
-                f"{labels.shape[0]} labels; expected (n, 28, 28) images and n labels"
+                f"{labels_file}: {labels.shape[0]:,} labels, but {images_file} holds {images.shape[0]:,} "
+                "images; expected one label per image"
             )
         if labels.max(initial=0) >= len(FASHION_MNIST_CLASSES):
             raise ValueError(
-                f"{directory / f'{prefix}-labels-idx1-ubyte.gz'}: label {labels.max()} found, "
-                f"expected 0..{len(FASHION_MNIST_CLASSES) - 1}"
+                f"{labels_file}: label {labels.max()} found, expected 0..{len(FASHION_MNIST_CLASSES) - 1}"
             )
         parts.append((images, labels))
 

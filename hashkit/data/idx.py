@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hashkit.inputs import record_input
+
 UNSIGNED_BYTE = 0x08
 
 
@@ -23,6 +25,7 @@ def read_idx_gz(path: Path, n_dims: int) -> np.ndarray:
     Raises ``ValueError`` naming the file when it is not gzip, is truncated, has a wrong magic
     number, or holds fewer or more bytes than its header announces.
     """
+    record_input(path)
     try:
         with gzip.open(path, "rb") as stream:
             content = stream.read()

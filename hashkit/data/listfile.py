@@ -20,6 +20,7 @@ import numpy as np
 
 from hashkit.data.dataset import ImageDataset, ImageFiles
 from hashkit.data.split import Split
+from hashkit.inputs import record_input
 
 DEFAULT_IMAGE_SIZE = 224  # the input size of the AlexNet / VGG / CNN-F backbones the papers use
 
@@ -39,6 +40,8 @@ def read_list_file(list_file: str | os.PathLike) -> ListEntries:
     list_file = Path(list_file)
     if not list_file.is_file():
         raise FileNotFoundError(f"list file {list_file} does not exist")
+    # The images a list names are not recorded one by one (hundreds of thousands): the list stands for them.
+    record_input(list_file)
     lines = list_file.read_text().splitlines()
     numbered = [(number, line.split()) for number, line in enumerate(lines, start=1) if line.strip()]
     if not numbered:

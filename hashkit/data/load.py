@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from hashkit.data import locate
-from hashkit.data.cifar import load_cifar10
+from hashkit.data.cifar import find_cifar10, load_cifar10
 from hashkit.data.dataset import ImageDataset
-from hashkit.data.fashion_mnist import load_fashion_mnist
+from hashkit.data.fashion_mnist import find_fashion_mnist, load_fashion_mnist
 from hashkit.data.listfile import load_list_trio
 from hashkit.data.mosaic import make_fashion_mosaic
 
@@ -41,14 +42,17 @@ def _load_mosaic(data_root: str | os.PathLike | None, **options: Any) -> ImageDa
     return make_fashion_mosaic(load_fashion_mnist(data_root), **options)
 
 
+def _find_list_trio(name: str, data_root: str | os.PathLike | None) -> Path:
+    return locate.find_dir_with(f"{name} list files", LIST_TRIO_FILES, locate.candidate_dirs(name, data_root), [
+        f"put them (and the images they list) in {locate.REPO_DATA_DIR / name}/",
+        f"set {locate.DATA_ENV_VAR}=<dir holding {name}/>",
+        "pass data_root=<that dir>",
+    ])
+
+
 def _list_trio_loader(name: str) -> Callable[..., ImageDataset]:
     def load(data_root: str | os.PathLike | None, **options: Any) -> ImageDataset:
-        candidates = locate.candidate_dirs(name, data_root)
-        list_dir = locate.find_dir_with(f"{name} list files", LIST_TRIO_FILES, candidates, [
-            f"put them (and the images they list) in {locate.REPO_DATA_DIR / name}/",
-            f"set {locate.DATA_ENV_VAR}=<dir holding {name}/>",
-            "pass data_root=<that dir>",
-        ])
+        list_dir = _find_list_trio(name, data_root)
         names_file = list_dir / CLASS_NAMES_FILE
         if "class_names" not in options and names_file.is_file():
             lines = names_file.read_text().splitlines()
@@ -64,6 +68,19 @@ DATASET_LOADERS: dict[str, Callable[..., ImageDataset]] = {
     "cifar10": _no_options(load_cifar10, "cifar10"),
     **{name: _list_trio_loader(name) for name in LIST_FILE_DATASETS},
 }
+
+
+def locate_dataset(name: str, data_root: str | os.PathLike | None = None) -> Path:
+    """The folder ``load_dataset(name, data_root)`` would read, found without reading it.
+
+    A ``FileNotFoundError`` lists every place looked and how to provide the files; the mosaic set is
+    built from Fashion-MNIST, so its folder is Fashion-MNIST's.
+    """
+    if name not in DATASET_LOADERS:
+        raise ValueError(f"dataset: unknown name {name!r}; expected one of {', '.join(DATASET_LOADERS)}")
+    if name in LIST_FILE_DATASETS:
+        return _find_list_trio(name, data_root)
+    return find_cifar10(data_root) if name == "cifar10" else find_fashion_mnist(data_root)
 
 
 def load_dataset(name: str, data_root: str | os.PathLike | None = None, **options: Any) -> ImageDataset:

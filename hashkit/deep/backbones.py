@@ -25,7 +25,9 @@ hashing layer, i.e. hashing on fixed deep features.
 
 from __future__ import annotations
 
+import inspect
 import os
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
@@ -34,6 +36,8 @@ import torch
 import torchvision
 from torch import nn
 from torch.nn import functional
+
+from hashkit.inputs import record_input
 
 Trainable = Literal["all", "head"]
 TRAINABLE_CHOICES: tuple[str, ...] = ("all", "head")
@@ -209,15 +213,37 @@ def check_backbone_choice(name: str, pretrained_weights: str | os.PathLike | Non
     return weights_file
 
 
+def check_backbone_options(name: str, options: dict[str, object]) -> None:
+    """A ``TypeError`` naming any option that backbone ``name`` does not take (see :func:`build_backbone`)."""
+    dataset_given = ("in_channels", "image_size")  # set from the dataset, not by the user
+    accepted = [] if name != "small-cnn" else [
+        parameter for parameter in inspect.signature(SmallCNN).parameters if parameter not in dataset_given]
+    foreign = sorted(set(options) - set(accepted))
+    if foreign:
+        takes = f"takes only {', '.join(accepted)}" if accepted else "takes no options"
+        raise TypeError(f"backbone {name!r} {takes}, got {', '.join(foreign)}")
+
+
 def load_weights_file(network: nn.Module, weights_file: Path, what: str) -> None:
     """Load the state dict in ``weights_file`` into ``network``; a file that is unreadable or does not fit
     is a ``ValueError`` that starts with ``what`` (the parameter or network it is for) and names the file."""
+    record_input(weights_file)
     try:
-        network.load_state_dict(torch.load(weights_file, map_location="cpu", weights_only=True))
-    except (RuntimeError, OSError, EOFError, AttributeError, TypeError) as error:
+        state_dict = torch.load(weights_file, map_location="cpu", weights_only=True)
+    except Exception as error:  # unpickling foreign bytes can raise any type (IndexError, KeyError, ...)
         raise ValueError(
-            f"{what}: {str(weights_file)!r} does not fit the network or is not a readable state dict "
-            f"(expected the state dict of its whole classification network; {str(error).splitlines()[0]})"
+            f"{what}: {str(weights_file)!r} is not a readable torch file ({type(error).__name__}); "
+            "expected a state dict saved with torch.save"
+        ) from error
+    try:
+        network.load_state_dict(state_dict)
+    except (RuntimeError, AttributeError, TypeError) as error:
+        # torch's first line only says "Error(s) in loading state_dict"; the next one says which.
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        reason = textwrap.shorten((lines[1:] or lines or [type(error).__name__])[0], 240, placeholder=" ...")
+        raise ValueError(
+            f"{what}: {str(weights_file)!r} does not fit the network "
+            f"(expected the state dict of its whole classification network; {reason})"
         ) from error
 
 
@@ -234,14 +260,13 @@ def build_backbone(name: str, in_channels: int, image_size: tuple[int, int], *,
     weights_file = check_backbone_choice(name, pretrained_weights, trainable)
     if in_channels not in (1, 3):
         raise ValueError(f"in_channels: expected 1 (grey) or 3 (RGB), got {in_channels!r}")
+    check_backbone_options(name, options)
     if name == "small-cnn":
         small_cnn = SmallCNN(in_channels, image_size, **options)
         if weights_file is not None:
             load_weights_file(small_cnn, weights_file, f"pretrained_weights for backbone {name!r}")
         backbone: nn.Module = StandardisedFeatures(small_cnn)
     else:
-        if options:
-            raise TypeError(f"backbone {name!r} takes no options, got {', '.join(sorted(options))}")
         make_network, cut_features, feature_dim = _IMAGENET_NETWORKS[name]
         network = make_network()
         if weights_file is not None:

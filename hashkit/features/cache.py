@@ -83,9 +83,13 @@ class FeatureCache:
                 write(handle)
         record = {"key": key, "file": data_path.name, "sha256": file_sha256(data_path)}
         # The JSON goes last: a crash in between leaves a data file without a valid record, which
-        # the next read reports and recomputes.
-        with atomic_path(key_path) as temporary:
-            temporary.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        # the next read reports and recomputes; an error in between takes the data file away too.
+        try:
+            with atomic_path(key_path) as temporary:
+                temporary.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+        except BaseException:
+            data_path.unlink(missing_ok=True)
+            raise
         return data_path
 
     def load_array(self, key: dict[str, Any]) -> np.ndarray | None:
@@ -106,4 +110,5 @@ class FeatureCache:
 
     def save_arrays(self, key: dict[str, Any], arrays: dict[str, np.ndarray]) -> Path:
         """Store named arrays under ``key``; returns the ``.npz`` path."""
-        return self._write(key, ".npz", lambda handle: np.savez(handle, **arrays))
+        # Refuse object arrays here: they would be pickled, and the reader (rightly) never unpickles.
+        return self._write(key, ".npz", lambda handle: np.savez(handle, allow_pickle=False, **arrays))
