@@ -1,14 +1,18 @@
 """The shared training engine and the backbones, on a tiny synthetic image set (seconds in all)."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
 
 from hashkit.data import ArrayImages, ImageDataset, Split
+from hashkit.deep import TrainingDiverged
 from hashkit.deep.backbones import BACKBONES, CNNF, SmallCNN, build_backbone
 from hashkit.deep.engine import HISTORY_COLUMNS, TrainedModel, _calibrate_batch_norm, evaluate, train
 from hashkit.deep.method import HashingMethod, TrainingContext
-from hashkit.deep.methods import DPSH
+from hashkit.deep.methods import ADSH, DDSH, DPSH, DSDH, FDAH
+from hashkit.experiments.runs import run_deep
 from hashkit.metrics import mean_average_precision
 
 torch.set_num_threads(2)
@@ -70,9 +74,8 @@ class Recorder(HashingMethod):
 
 
 def test_history_has_one_row_per_epoch_and_hooks_run_in_order():
-    method = Recorder()
-    trained = quick_train(method, epochs=3)
-    assert method.calls == ["begin", "end 0", "end 1", "end 2"]
+    trained = quick_train(Recorder(), epochs=3)
+    assert trained.method.calls == ["begin", "end 0", "end 1", "end 2"]
     history = trained.history
     assert list(history.columns) == list(HISTORY_COLUMNS)
     assert history["epoch"].tolist() == [0, 1, 2]
@@ -83,9 +86,8 @@ def test_history_has_one_row_per_epoch_and_hooks_run_in_order():
 
 def test_epoch_items_limit_what_an_epoch_trains_on():
     chosen = np.array([1, 5, 9, 20, 33, 41, 50, 58])
-    method = Recorder(items=chosen)
-    trained = quick_train(method, epochs=2, batch_size=4)
-    assert sorted(set(method.positions_seen)) == chosen.tolist()
+    trained = quick_train(Recorder(items=chosen), epochs=2, batch_size=4)
+    assert sorted(set(trained.method.positions_seen)) == chosen.tolist()
     assert trained.history["items"].tolist() == [8, 8]
 
 
@@ -205,8 +207,7 @@ class FirstOutputs(Recorder):
 
 
 def test_batch_norms_are_calibrated_on_training_images_before_begin():
-    method = FirstOutputs()
-    quick_train(method, epochs=1)
+    method = quick_train(FirstOutputs(), epochs=1).method
     # Eval-mode features are standardised from the start: outputs differ between images about as
     # much as in training mode, where fresh running statistics (mean 0, variance 1) would leave
     # every image with nearly the output of the others.
@@ -237,3 +238,113 @@ def test_torchvision_backbones_give_their_feature_size():
     assert backbone(torch.rand(1, 3, 32, 32)).shape == (1, 4096)
     with pytest.raises(TypeError, match="takes no options"):
         build_backbone("alexnet", 3, (32, 32), channels=(4, 8))
+
+
+# The methods with learned state, each small enough for the 60 training items of blocks_split().
+STATEFUL = {
+    "ADSH": lambda: ADSH(sample_size=30, epochs_per_round=1),
+    "FDAH": lambda: FDAH(sample_size=30, epochs_per_round=1),
+    "DDSH": lambda: DDSH(sample_size=30),
+    "DPSH": DPSH,
+    "DSDH": DSDH,
+}
+
+
+def learned_state(method: HashingMethod) -> dict[str, object]:
+    """The attributes a run learned (scikit-learn's trailing underscore)."""
+    return {name: value for name, value in vars(method).items() if name.endswith("_")}
+
+
+def tensors_of(trained: TrainedModel) -> list[torch.Tensor]:
+    return [value for value in learned_state(trained.method).values() if isinstance(value, torch.Tensor)] + [
+        *trained.network.state_dict().values(), trained.context.train_labels]
+
+
+@pytest.mark.parametrize("name", sorted(STATEFUL))
+def test_training_one_method_object_twice_leaves_the_first_model_and_the_object_unchanged(name):
+    dataset, split = blocks_dataset(), blocks_split()
+    method = STATEFUL[name]()
+    first = quick_train(method, seed=1)
+    query_codes, database_codes = first.encode(dataset, split.query), first.database_codes
+    state = {key: value.clone() for key, value in learned_state(first.method).items()
+             if isinstance(value, torch.Tensor)}
+    assert state, "the method learned no tensor state"
+    second = quick_train(method, seed=2)
+    # The second run learned something else, and it did not overwrite the first model's state.
+    assert any(not torch.equal(getattr(second.method, key), value) for key, value in state.items())
+    for key, value in state.items():
+        assert torch.equal(getattr(first.method, key), value), key
+    np.testing.assert_array_equal(first.encode(dataset, split.query), query_codes)
+    if database_codes is not None:
+        np.testing.assert_array_equal(first.database_codes, database_codes)
+    assert learned_state(method) == {}
+
+
+@pytest.mark.parametrize("name", sorted(STATEFUL))
+def test_two_models_from_one_method_object_share_no_method_and_no_tensor(name):
+    method = STATEFUL[name]()
+    first, second = quick_train(method, seed=1), quick_train(method, seed=2)
+    assert first.method is not method and second.method is not method and first.method is not second.method
+    assert first.network is not second.network and first.context is not second.context
+    storages = [{tensor.untyped_storage().data_ptr() for tensor in tensors_of(trained) if tensor.numel()}
+                for trained in (first, second)]
+    assert storages[0].isdisjoint(storages[1])
+    for key, value in learned_state(first.method).items():
+        if isinstance(value, np.ndarray):
+            assert not np.shares_memory(value, getattr(second.method, key)), key
+
+
+class SharedLog(list):
+    """A log that deep copies share: the test reads what the engine's copy of a method did."""
+
+    def __deepcopy__(self, memo: dict) -> "SharedLog":
+        return self
+
+
+class Diverging(Recorder):
+    """Its loss is multiplied by ``value`` at batch ``batch`` of epoch ``epoch`` (both from 1).
+
+    Logs each loss and each backward pass through it in a :class:`SharedLog`.
+    """
+
+    name = "diverging"
+
+    def __init__(self, epoch: int, batch: int, value: float) -> None:
+        super().__init__()
+        self.at, self.value, self.log, self.batches = (epoch, batch), value, SharedLog(), 0
+
+    def begin(self, context: TrainingContext) -> None:
+        self.batches = 0
+
+    def end_epoch(self, context: TrainingContext) -> None:
+        self.batches = 0
+
+    def loss(self, outputs, labels, positions, context):
+        self.batches += 1
+        loss = super().loss(outputs, labels, positions, context)
+        if (context.epoch + 1, self.batches) == self.at:
+            loss = loss * self.value
+        self.log.append(f"loss {context.epoch + 1}.{self.batches}")
+        loss.register_hook(lambda gradient: self.log.append("backward"))
+        return loss
+
+
+@pytest.mark.parametrize(("epoch", "batch", "value"), [(1, 2, math.nan), (2, 1, math.inf), (1, 4, -math.inf)])
+def test_a_non_finite_loss_stops_training_before_its_step_naming_method_epoch_and_batch(epoch, batch, value):
+    method = Diverging(epoch, batch, value)
+    # 60 training items in batches of 16: 4 batches per epoch.
+    expected = rf"diverging.*epoch {epoch} of 2, batch {batch} of 4.*lower the learning rate"
+    with pytest.raises(TrainingDiverged, match=expected):
+        quick_train(method, epochs=2)
+    steps_before = 4 * (epoch - 1) + batch - 1
+    assert method.log[-1] == f"loss {epoch}.{batch}"  # no backward pass, no later batch
+    assert method.log.count("backward") == steps_before
+
+
+def test_a_learning_rate_of_a_million_is_an_error_not_a_table_row():
+    # Adam's steps are bounded by the learning rate, so at 1e6 its loss grows huge but finite; SGD's
+    # steps scale with the gradient and reach NaN within the first epoch.
+    expected = r"DPSH.*epoch 1 of 2, batch \d of 4.*lower the learning rate.*1e\+06"
+    with pytest.raises(TrainingDiverged, match=expected):
+        run_deep(DPSH(), blocks_dataset(), blocks_split(), 8, dataset="blocks", optimizer="sgd", learning_rate=1e6,
+                 epochs=2, batch_size=16, backbone_options=SMALL_NET, progress=False)

@@ -66,8 +66,8 @@ def test_dsdh_discrete_step_fits_codes_a_classifier_can_read():
     run.encode_train = lambda positions=None: outputs
     method = DSDH()
     method.begin(run)
-    np.testing.assert_array_equal(method.codes.numpy(), np.sign(outputs.numpy()))
-    predicted = (method.codes @ method.classifier).argmax(dim=1)
+    np.testing.assert_array_equal(method.codes_.numpy(), np.sign(outputs.numpy()))
+    predicted = (method.codes_ @ method.classifier_).argmax(dim=1)
     np.testing.assert_array_equal(predicted.numpy(), [0, 1, 0, 1])
 
 
@@ -75,8 +75,8 @@ def test_ddsh_discrete_step_gives_similar_items_close_codes():
     run = context(n_bits=8)
     method = DDSH(sample_size=4)
     method.begin(run)
-    codes = method.sampled_codes
-    labels = run.train_labels[method.sampled]
+    codes = method.sampled_codes_
+    labels = run.train_labels[method.sampled_]
     inner = codes @ codes.T
     similar = labels @ labels.T > 0
     assert inner[similar].min() > inner[~similar].max()

@@ -45,7 +45,7 @@ def context_for(labels, n_bits):
 def test_the_batch_loss_is_the_objective_and_autograd_matches_eq_6():
     labels, codes, regression, logits, positions = tiny_problem()
     method = FDAH(gamma1=0.3, gamma2=2.0, gamma3=1.0)
-    method.codes, method.regression = codes, regression
+    method.codes_, method.regression_ = codes, regression
     logits = logits.clone().requires_grad_(True)
     outputs = torch.tanh(logits)
     loss = method.loss(outputs, labels[positions], positions, context_for(labels, codes.shape[1]))
@@ -98,10 +98,11 @@ def test_the_start_gives_each_item_the_sign_of_its_class_mean_output_then_fits_w
     method = FDAH(sample_size=9)
     method.begin(context)
     expected_codes = torch.sign(class_outputs)[torch.arange(18) % 3]
-    torch.testing.assert_close(method.codes, expected_codes)
-    sample = method.sample
-    torch.testing.assert_close(method.regression, regression_update(labels, method.codes, class_outputs[sample % 3],
-                                                                    labels[sample], 1e-3, 1.0))
+    torch.testing.assert_close(method.codes_, expected_codes)
+    sample = method.sample_
+    expected_regression = regression_update(labels, method.codes_, class_outputs[sample % 3], labels[sample],
+                                            1e-3, 1.0)
+    torch.testing.assert_close(method.regression_, expected_regression)
 
 
 @pytest.mark.parametrize("bad", [{"gamma1": -1.0}, {"gamma3": 0.0}, {"sample_size": 0}, {"epochs_per_round": 0}])

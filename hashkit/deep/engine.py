@@ -12,8 +12,13 @@ One epoch::
     items = method.epoch_items(context)             # all training items, or e.g. ADSH's sample
     for images, labels, positions in shuffled batches of items:
         outputs = method.activation(network(images))
-        method.loss(outputs, labels, positions).backward(); optimiser.step()
+        loss = method.loss(outputs, labels, positions)   # NaN or inf: TrainingDiverged, no step
+        loss.backward(); optimiser.step()
     method.end_epoch(context)                        # e.g. ADSH's discrete update of V
+
+The engine trains a deep copy of the method it is given, so that the caller's object and every
+:class:`TrainedModel` hold state of their own, and it stops at the first batch whose loss is not
+finite (:class:`TrainingDiverged`): a diverged run raises rather than reaching a table.
 
 The engine never reads ``split.query`` or ``split.database``: there is no model or epoch selection
 on the queries (GUIDE §3.9); the model after the last epoch is the model.
@@ -29,6 +34,7 @@ Evaluating (GUIDE §3.8), which :func:`evaluate` does:
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from dataclasses import dataclass
@@ -54,6 +60,10 @@ OPTIMIZERS = ("adam", "sgd", "rmsprop")
 HISTORY_COLUMNS = ("epoch", "loss", "items", "seconds", "update_seconds")
 ENCODE_BATCH = 1000
 CALIBRATION_ITEMS = 2048
+
+
+class TrainingDiverged(ValueError):
+    """The loss of a batch was NaN or infinite: training stopped there, before its gradient step."""
 
 
 class HashingNetwork(nn.Module):
@@ -84,7 +94,8 @@ class TrainedModel:
     """A trained network with its method, and what the run measured.
 
     Attributes:
-        method: the fitted method (holds its learned state, e.g. ADSH's ``V``).
+        method: the fitted method, the engine's own copy of the one given to :func:`train`; its
+            learned state is in the attributes ending in ``_`` (e.g. ADSH's ``codes_``).
         network: backbone + hashing layer, in eval mode.
         context: the run's final :class:`TrainingContext` (the activation may depend on it).
         train_indices: the dataset indices of the training items, in the order of the method's
@@ -254,8 +265,12 @@ def train(
 ) -> TrainedModel:
     """Train ``method`` on ``dataset``'s items ``split.train`` and return the :class:`TrainedModel`.
 
+    ``method`` itself is never modified: the engine trains a deep copy of it, which becomes
+    :attr:`TrainedModel.method`. Training the same object twice thus gives two models that share
+    no state.
+
     Args:
-        method: the hashing method (its loss and update rule).
+        method: the hashing method (its loss and update rule), with its hyper-parameters.
         dataset, split: the data and its protocol split; only ``split.train`` is read.
         n_bits: code length.
         backbone, backbone_options, pretrained_weights, trainable: see
@@ -274,6 +289,11 @@ def train(
     Every argument is checked before any work: an unknown backbone, a missing weights file,
     ``n_bits`` or ``epochs`` ≤ 0, a batch smaller than the method's pairs need, an absent GPU or a
     training split too small raise an error naming the parameter.
+
+    Raises:
+        TrainingDiverged: a batch's loss was NaN or infinite (a learning rate too high, most
+            often); the message names the method, the epoch and the batch. No gradient step is
+            taken from that loss.
     """
     n_bits = check_positive_int(n_bits, "n_bits")
     epochs = check_positive_int(epochs, "epochs")
@@ -281,6 +301,9 @@ def train(
     _check_arguments(method, split, batch_size, optimizer, learning_rate, weight_decay, momentum)
     check_backbone_choice(backbone, pretrained_weights, trainable)
     device = resolve_device(device)
+    # Learned state lives on the method (codes_, memory_, …): a copy per run keeps the caller's
+    # object unfitted and stops two models trained from it from sharing (and overwriting) tensors.
+    method = copy.deepcopy(method)
 
     generator = seed_everything(seed)
     channels, height, width = image_shape(dataset)
@@ -314,10 +337,17 @@ def train(
                                method.min_batch_size, generator)
         loss_sum, items = 0.0, 0
         bar = tqdm(loader, desc=f"{method.name} epoch {epoch + 1}/{epochs}", disable=not progress, leave=False)
-        for images, labels, positions in bar:
+        for batch, (images, labels, positions) in enumerate(bar, start=1):
             images, labels, positions = images.to(device), labels.to(device), positions.to(device)
             outputs = method.activation(network(images), context)
             loss = method.loss(outputs, labels, positions, context)
+            # Checked before backward: one NaN step would spread NaN through every weight, and the
+            # run would go on to give codes and a score that mean nothing.
+            if not torch.isfinite(loss):
+                raise TrainingDiverged(
+                    f"{method.name}: training diverged, the loss is {loss.item()} at epoch {epoch + 1} of "
+                    f"{epochs}, batch {batch} of {len(loader)}; lower the learning rate (it is {learning_rate:g})"
+                )
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()

@@ -16,6 +16,11 @@ paper defines:
   gradient steps (ADSH's discrete cyclic coordinate descent on ``V``, DSDH's ``B`` and ``W``).
 * :meth:`HashingMethod.database_codes` — for asymmetric methods, the learned codes of the
   training items, by which the database is ranked when it is the training set (GUIDE §3.8).
+
+As in scikit-learn, hyper-parameters are set in ``__init__`` and keep their names; what a run
+learns lives in attributes ending in ``_`` (ADSH's ``codes_``, DSDH's ``codes_`` and
+``classifier_``), set from :meth:`HashingMethod.begin` on. The engine trains a deep copy of the
+method it is given, so the caller's object never holds learned state.
 """
 
 from __future__ import annotations

@@ -54,7 +54,8 @@ class ADSH(SampledRounds):
 
     Objective (ADSH eq. 4; MCH Table 1's ADSH row in inner-product form): with Ω the ``m`` sampled
     items, Γ all ``n`` training items (the database), ``u_i = tanh(F(x_i))`` and database codes
-    ``V ∈ {−1, +1}^{n × c}``, ``Σ_{i∈Ω, j∈Γ} (u_iᵀ v_j − c s_ij)² + γ Σ_{i∈Ω} ‖v_i − u_i‖²``,
+    ``V ∈ {−1, +1}^{n × c}`` (the attribute ``codes_``),
+    ``Σ_{i∈Ω, j∈Γ} (u_iᵀ v_j − c s_ij)² + γ Σ_{i∈Ω} ‖v_i − u_i‖²``,
     ``s_ij ∈ {−1, +1}``. The network is trained on Ω only; ``V`` by
     :func:`discrete_cyclic_update`; the database is ranked by ``V``
     (:meth:`~hashkit.deep.engine.TrainedModel.codes_for_database`), queries by the network's codes.
@@ -85,11 +86,11 @@ class ADSH(SampledRounds):
     def loss(self, outputs: torch.Tensor, labels: torch.Tensor, positions: torch.Tensor,
              context: TrainingContext) -> torch.Tensor:
         similarity = label_similarity(labels, context.train_labels)
-        pair_losses = adsh_pair_loss(relaxed_hamming(outputs, self.codes), similarity, context.n_bits)
-        quantization = squared_quantization(outputs, self.codes[positions])
+        pair_losses = adsh_pair_loss(relaxed_hamming(outputs, self.codes_), similarity, context.n_bits)
+        quantization = squared_quantization(outputs, self.codes_[positions])
         return pair_losses.mean() + self.gamma / context.n_train * quantization.mean()
 
     def update(self, context: TrainingContext, sample: np.ndarray) -> None:
         sample_positions = torch.from_numpy(sample).to(context.device)
-        self.codes = discrete_cyclic_update(self.codes, context.encode_train(sample), sample_positions,
-                                            context.train_labels, self.gamma)
+        self.codes_ = discrete_cyclic_update(self.codes_, context.encode_train(sample), sample_positions,
+                                             context.train_labels, self.gamma)

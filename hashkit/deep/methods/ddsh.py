@@ -41,20 +41,21 @@ class DDSH(HashingMethod):
     """
 
     name = "DDSH"
+    # Learned state, redrawn each round: the positions of Ω and their codes B_Ω.
+    sampled_: torch.Tensor
+    sampled_codes_: torch.Tensor
 
     def __init__(self, sample_size: int = 1000, bit_sweeps: int = 3) -> None:
         self.sample_size = check_positive_int(sample_size, "sample_size")
         self.bit_sweeps = check_positive_int(bit_sweeps, "bit_sweeps")
-        self.sampled: torch.Tensor | None = None
-        self.sampled_codes: torch.Tensor | None = None
 
     def begin(self, context: TrainingContext) -> None:
         self._discrete_coding(context, from_network=False)
 
     def loss(self, outputs: torch.Tensor, labels: torch.Tensor, positions: torch.Tensor,
              context: TrainingContext) -> torch.Tensor:
-        similarity = label_similarity(labels, context.train_labels[self.sampled])
-        distances = relaxed_hamming(outputs, self.sampled_codes)
+        similarity = label_similarity(labels, context.train_labels[self.sampled_])
+        distances = relaxed_hamming(outputs, self.sampled_codes_)
         return adsh_pair_loss(distances, similarity, context.n_bits).mean() / context.n_bits**2
 
     def end_epoch(self, context: TrainingContext) -> None:
@@ -88,7 +89,7 @@ class DDSH(HashingMethod):
         for _ in range(self.bit_sweeps):
             for bit in range(n_bits):
                 codes[:, bit] = self._best_bit(codes, bit, rest_projection, rest_gram, sampled_targets)
-        self.sampled, self.sampled_codes = sampled, codes
+        self.sampled_, self.sampled_codes_ = sampled, codes
 
     @staticmethod
     def _best_bit(codes: torch.Tensor, bit: int, rest_projection: torch.Tensor, rest_gram: torch.Tensor,

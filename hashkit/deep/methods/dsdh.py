@@ -41,6 +41,10 @@ class DSDH(HashingMethod):
     """
 
     name = "DSDH"
+    # Learned state: the memory of outputs U, the discrete codes B and the classifier W.
+    memory_: torch.Tensor
+    codes_: torch.Tensor
+    classifier_: torch.Tensor
 
     def __init__(self, mu: float = 1.0, nu: float = 0.1, eta: float = 55.0, code_iterations: int = 10,
                  warmup_epochs: int = 1) -> None:
@@ -49,46 +53,43 @@ class DSDH(HashingMethod):
         self.eta = check_positive(eta, "eta")
         self.code_iterations = check_positive_int(code_iterations, "code_iterations")
         self.warmup_epochs = check_non_negative_int(warmup_epochs, "warmup_epochs")
-        self.memory: torch.Tensor | None = None
-        self.codes: torch.Tensor | None = None
-        self.classifier: torch.Tensor | None = None
 
     def activation(self, logits: torch.Tensor, context: TrainingContext) -> torch.Tensor:
         return logits
 
     def begin(self, context: TrainingContext) -> None:
-        self.memory = context.encode_train()
-        self.codes = sign(self.memory)
+        self.memory_ = context.encode_train()
+        self.codes_ = sign(self.memory_)
         self._update_codes_and_classifier(context)
 
     def loss(self, outputs: torch.Tensor, labels: torch.Tensor, positions: torch.Tensor,
              context: TrainingContext) -> torch.Tensor:
-        self.memory[positions] = outputs.detach()
+        self.memory_[positions] = outputs.detach()
         similarity = label_similarity(labels, context.train_labels)
-        likelihood = hashnet_pair_loss(relaxed_hamming(outputs, self.memory), similarity, context.n_bits, alpha=0.5)
+        likelihood = hashnet_pair_loss(relaxed_hamming(outputs, self.memory_), similarity, context.n_bits, alpha=0.5)
         if context.epoch < self.warmup_epochs:
             return likelihood.mean()
-        quantization = squared_quantization(outputs, binary=self.codes[positions])
+        quantization = squared_quantization(outputs, binary=self.codes_[positions])
         return likelihood.mean() + self.eta / context.n_train * quantization.mean()
 
     def end_epoch(self, context: TrainingContext) -> None:
-        self.memory = context.encode_train()
+        self.memory_ = context.encode_train()
         self._update_codes_and_classifier(context)
 
     def _update_codes_and_classifier(self, context: TrainingContext) -> None:
         labels = context.train_labels
-        target = self.eta * self.memory
+        target = self.eta * self.memory_
         for _ in range(self.code_iterations):
-            self.classifier = self._ridge_classifier(labels)
-            previous = self.codes.clone()
-            self._cyclic_code_update(self.mu * labels @ self.classifier.T + target)
-            if torch.equal(previous, self.codes):
+            self.classifier_ = self._ridge_classifier(labels)
+            previous = self.codes_.clone()
+            self._cyclic_code_update(self.mu * labels @ self.classifier_.T + target)
+            if torch.equal(previous, self.codes_):
                 break
 
     def _ridge_classifier(self, labels: torch.Tensor) -> torch.Tensor:
         """``W`` (``n_bits × n_classes``) minimising ``μ ‖Y − B W‖² + ν ‖W‖²``."""
-        gram = self.codes.T @ self.codes + self.nu / self.mu * torch.eye(self.codes.shape[1], device=labels.device)
-        return torch.linalg.solve(gram, self.codes.T @ labels)
+        gram = self.codes_.T @ self.codes_ + self.nu / self.mu * torch.eye(self.codes_.shape[1], device=labels.device)
+        return torch.linalg.solve(gram, self.codes_.T @ labels)
 
     def _cyclic_code_update(self, linear_term: torch.Tensor) -> None:
         """One sweep of discrete cyclic coordinate descent over the bits of ``B``, in place.
@@ -96,7 +97,7 @@ class DSDH(HashingMethod):
         ``linear_term`` is ``P = μ Y Wᵀ + η U``. For bit ``k`` the other bits' contribution to the
         classifier's prediction is ``B W w_k − b_k ‖w_k‖²``; everything else is constant in ``b_k``.
         """
-        classifier_gram = self.classifier @ self.classifier.T
-        for bit in range(self.codes.shape[1]):
-            others = self.codes @ classifier_gram[:, bit] - self.codes[:, bit] * classifier_gram[bit, bit]
-            self.codes[:, bit] = sign(linear_term[:, bit] - self.mu * others)
+        classifier_gram = self.classifier_ @ self.classifier_.T
+        for bit in range(self.codes_.shape[1]):
+            others = self.codes_ @ classifier_gram[:, bit] - self.codes_[:, bit] * classifier_gram[bit, bit]
+            self.codes_[:, bit] = sign(linear_term[:, bit] - self.mu * others)

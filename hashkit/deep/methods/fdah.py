@@ -107,9 +107,9 @@ class FDAH(SampledRounds):
     See the module docstring for the objective and the three updates. Schedule as ADSH's, which
     FDAH adopts (§2.2): each round draws a new query set of ``sample_size = m`` training items
     (:func:`hashkit.data.draw_round_sample`), makes ``epochs_per_round`` gradient passes over it,
-    updating ``W`` and then ``B`` after each pass, as ADSH updates its ``V``; the engine's ``epochs``
-    is rounds times ``epochs_per_round``. The
-    database is ranked by the learned ``B``, queries by the network's codes.
+    updating ``W`` (``regression_``) and then ``B`` (``codes_``) after each pass, as ADSH updates its
+    ``V``; the engine's ``epochs`` is rounds times ``epochs_per_round``. The database is ranked by
+    the learned ``B``, queries by the network's codes.
 
     The loss of a batch is the objective's terms for the batch's queries (summed over all ``n``
     training items, as in the paper, so γ1 and γ2 keep the paper's balance), averaged over the
@@ -121,6 +121,8 @@ class FDAH(SampledRounds):
     """
 
     name = "FDAH"
+    # Learned state besides SampledRounds': the regression matrix W (c × l).
+    regression_: torch.Tensor | None
 
     def __init__(self, gamma1: float = 1e-3, gamma2: float = 10.0, gamma3: float = 1.0,
                  sample_size: int = 2000, epochs_per_round: int = 3) -> None:
@@ -130,16 +132,19 @@ class FDAH(SampledRounds):
         self.gamma3 = check_non_negative(gamma3, "gamma3")
         if self.gamma3 == 0:
             raise ValueError("gamma3: expected a positive number (eq. 7 inverts γ1 ŨŨᵀ + γ3 I), got 0")
-        self.regression: torch.Tensor | None = None
+
+    def begin(self, context: TrainingContext) -> None:
+        self.regression_ = None  # no W before the first update, which therefore starts from B
+        super().begin(context)
 
     def loss(self, outputs: torch.Tensor, labels: torch.Tensor, positions: torch.Tensor,
              context: TrainingContext) -> torch.Tensor:
         n_bits = context.n_bits
         affinity = label_similarity(context.train_labels, labels)
-        label_codes = context.train_labels @ self.regression
+        label_codes = context.train_labels @ self.regression_
         pair_term = ((label_codes @ outputs.T - n_bits * (2 * affinity - 1)) ** 2).sum(dim=0)
         # Σ_i Ã_ij ‖b_i − ũ_j‖² = l − 2 b̄_jᵀ ũ_j + ‖ũ_j‖², b̄_j the mean code of the items sharing a label with j.
-        mean_codes = (affinity.T @ self.codes) / affinity.sum(dim=0).clamp(min=1)[:, None]
+        mean_codes = (affinity.T @ self.codes_) / affinity.sum(dim=0).clamp(min=1)[:, None]
         quantisation_term = n_bits - 2 * (mean_codes * outputs).sum(dim=1) + (outputs ** 2).sum(dim=1)
         return (self.gamma1 * pair_term + self.gamma2 * quantisation_term).mean()
 
@@ -151,13 +156,13 @@ class FDAH(SampledRounds):
         """
         query_outputs = context.encode_train(sample)
         query_labels = context.train_labels[torch.from_numpy(sample).to(context.device)]
-        starting = self.regression is None
+        starting = self.regression_ is None
         if starting:
             no_regression = torch.zeros((context.train_labels.shape[1], context.n_bits), device=context.device)
-            self.codes = code_update(context.train_labels, no_regression, query_outputs, query_labels,
-                                     self.gamma2, self.gamma3)
-        self.regression = regression_update(context.train_labels, self.codes, query_outputs, query_labels,
-                                            self.gamma1, self.gamma3)
+            self.codes_ = code_update(context.train_labels, no_regression, query_outputs, query_labels,
+                                      self.gamma2, self.gamma3)
+        self.regression_ = regression_update(context.train_labels, self.codes_, query_outputs, query_labels,
+                                             self.gamma1, self.gamma3)
         if not starting:
-            self.codes = code_update(context.train_labels, self.regression, query_outputs, query_labels,
-                                     self.gamma2, self.gamma3)
+            self.codes_ = code_update(context.train_labels, self.regression_, query_outputs, query_labels,
+                                      self.gamma2, self.gamma3)
