@@ -7,6 +7,8 @@ runs in seconds on two busy cores; what is tested is the plumbing, not the quali
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,6 +26,7 @@ from hashkit.features import (
     extract_features,
     knn_label_precision,
 )
+from hashkit.features import keys
 from hashkit.features import learned
 from hashkit.features.augment import random_views
 from hashkit.features.contrastive import nt_xent_loss
@@ -336,3 +339,21 @@ def test_nt_xent_matches_its_definition():
         logits = torch.stack([views[anchor] @ views[other] / 0.5 for other in others])
         losses.append(-(logits[others.index(partner)] - torch.logsumexp(logits, dim=0)))
     torch.testing.assert_close(nt_xent_loss(first, second, 0.5), torch.stack(losses).mean())
+
+
+def test_every_cache_key_holds_the_device_and_a_version_of_the_feature_code(tmp_path, monkeypatch):
+    learned_features(tiny_dataset(), "autoencoder", tmp_path)
+    version = keys.feature_code_version()
+    stored = [json.loads(path.read_text()) for path in tmp_path.glob("*.json")]
+    assert len(stored) == 2  # the encoder and the features
+    assert all(json.dumps(record).count(version) == 1 and '"device": "cpu"' in json.dumps(record) for record in stored)
+
+    package = Path(keys.__file__).resolve().parents[1]
+    original = Path.read_bytes
+
+    def edited(path: Path) -> bytes:
+        content = original(path)
+        return content + b"\n# edited" if path == package / "features" / "autoencoder.py" else content
+
+    monkeypatch.setattr(Path, "read_bytes", edited)
+    assert keys.feature_code_version() != version

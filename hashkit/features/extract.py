@@ -33,7 +33,7 @@ from hashkit.data import ImageDataset
 from hashkit.features import pretrained
 from hashkit.features.cache import FeatureCache, file_sha256, default_cache_dir
 from hashkit.features.encoding import encode_images
-from hashkit.features.keys import dataset_fingerprint, indices_fingerprint
+from hashkit.features.keys import dataset_fingerprint, feature_code_version, indices_fingerprint
 from hashkit.features.learned import DEFAULT_LEARNED_METHOD, LEARNED_METHODS, learned_features, learned_settings
 from hashkit.features.pixels import pixel_features
 from hashkit.runtime import resolve_device
@@ -142,9 +142,9 @@ def extract_features(
     plan = _plan(source, dataset, train_indices, seed, cache, torch_device, progress, options)
     if plan.key is None:
         return plan.compute(indices)
-    # Another torch may round differently, so features it computed are not these features.
+    # Another torch, device or version of the feature code may compute other numbers: not these features.
     key = {**plan.key, "dataset": dataset_fingerprint(dataset), "indices": indices_fingerprint(indices),
-           "torch": torch.__version__}
+           "torch": torch.__version__, "device": str(torch_device), "code": feature_code_version()}
     features = cache.load_array(key)
     if features is None:
         features = plan.compute(indices)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,22 @@ def indices_fingerprint(indices: np.ndarray) -> dict[str, Any]:
     """Count and hash of an index array; order matters, as it fixes the order of the feature rows."""
     indices = np.asarray(indices, dtype=np.int64)
     return {"count": int(indices.size), "sha256": array_sha256(indices)}
+
+
+# The code that computes features: a change to any of these files makes cached features stale.
+FEATURE_CODE = ("features", "deep/backbones.py", "deep/tensors.py", "data/dataset.py", "runtime.py")
+
+
+def feature_code_version() -> str:
+    """Hex SHA-256 of the sources in :data:`FEATURE_CODE`, which every cache key of computed features holds."""
+    package = Path(__file__).resolve().parents[1]
+    files = sorted(path for entry in FEATURE_CODE for path in
+                   ((package / entry).rglob("*.py") if (package / entry).is_dir() else [package / entry]))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def canonical_key(key: dict[str, Any]) -> dict[str, Any]:

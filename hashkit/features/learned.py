@@ -58,7 +58,7 @@ from hashkit.features.autoencoder import AutoencoderSettings, train_autoencoder
 from hashkit.features.cache import FeatureCache
 from hashkit.features.contrastive import ContrastiveSettings, train_contrastive
 from hashkit.features.encoding import encode_images
-from hashkit.features.keys import dataset_fingerprint, indices_fingerprint
+from hashkit.features.keys import dataset_fingerprint, feature_code_version, indices_fingerprint
 from hashkit.features.training import EncoderSettings, ReadPixels, draw_training_items
 from hashkit.runtime import seed_everything
 
@@ -100,8 +100,10 @@ def learned_encoder(dataset: ImageDataset, train_indices: np.ndarray, method: st
         "train_indices": indices_fingerprint(train_indices),
         "settings": asdict(settings),
         "seed": seed,
-        # Another torch may round differently, so its training would not give these weights.
+        # Another torch, device or version of the training code would not give these weights.
         "torch": torch.__version__,
+        "device": str(device),
+        "code": feature_code_version(),
     }
     shape = image_shape(dataset)
     stored = cache.load_arrays(key)
