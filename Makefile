@@ -30,8 +30,15 @@ help:
 	@echo "make bench  run the benchmarks and print their table"
 	@echo "make lock   rewrite requirements.lock from a fresh install of pyproject.toml's pins"
 
+# BOOK_ARGS may span lines (a long command pasted from book/rerun.md): its newlines become spaces,
+# which the shell would otherwise read as the end of the command.
+define NEWLINE
+
+
+endef
+
 book: env data
-	$(VENV_PY) -m hashkit.book $(if $(CHAPTERS),--chapters $(CHAPTERS)) $(BOOK_ARGS)
+	$(VENV_PY) -m hashkit.book $(if $(CHAPTERS),--chapters $(CHAPTERS)) $(subst $(NEWLINE), ,$(BOOK_ARGS))
 
 test: env data browser
 	$(VENV_PY) -m pytest

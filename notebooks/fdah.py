@@ -29,43 +29,49 @@
 # time against the methods that train on the whole training set) and Fig. 4 (sensitivity to γ1 and
 # to the query-set size m). It closes with the paper's claims and whether they hold in this run.
 
+# %% tags=["remove-cell"]
+from hashkit.parameters import (Backbone, CodeLength, CodeLengths, Count, Device, FashionMNISTFolder, Folder,
+                                NonNegativeInt, Options, PositiveFloat, Seeds, WeightsFile)
+
 # %% tags=["parameters"]
-seeds = [0]  # one run per seed; tables show mean ± std when there are several
-bits = [12, 24, 32, 48]  # code lengths of Tables 1–2 and Figs. 2–3
-fashion_items = None  # None: all 70,000 Fashion-MNIST images; a number: a seeded subset (quick runs)
-cifar10_root = None  # a folder holding CIFAR-10's python pickles: runs the CIFAR-10 columns
-nus_wide_root = None  # a folder holding NUS-WIDE's list files: runs NUS-WIDE instead of the mosaic stand-in
-nus_wide_options = {}  # options of hashkit.data.load_list_trio, e.g. {"image_root": ..., "image_size": [224, 224]}
-nus_wide_symmetric_train = 10_500  # DPSH, DSDH, DDSH's training images on NUS-WIDE (§3.1)
-nus_wide_query_sample = 5_000  # m on NUS-WIDE (§3.1)
-data_root = None  # where Fashion-MNIST lives; None looks in $HASHKIT_DATA, data/, /usr/share/datasets
-mosaic_images = 5_000  # size of the multi-label mosaic set standing in for NUS-WIDE
-n_queries = 1_000  # queries drawn from each protocol's query set; None: all of them
-symmetric_train = 5_000  # DPSH, DSDH, DDSH's training images on Fashion-MNIST and CIFAR-10 (§3.1)
-query_sample = None  # m, ADSH's and FDAH's query-set size; None: the paper's (2,000 on Fashion-MNIST, CIFAR-10)
-mosaic_symmetric_train = 1_500  # the same on the mosaic set (NUS-WIDE: 10,500 of 190,000)
-mosaic_query_sample = 1_000  # m on the mosaic set (NUS-WIDE: 5,000)
-shallow_train = 10_000  # training items the shallow methods fit on (the paper: all of them)
-table2_items = 9_000  # Table 2 runs on a seeded subset of this many images; None: the whole dataset
-feature_source = "learned"  # the shallow methods' features: label-free (see chapter 0)
-feature_options = {"channels": [16, 32], "max_train_items": 10_000, "epochs": 4}
-backbone = "small-cnn"  # or "cnn-f", "alexnet", "vgg19", "resnet50", "resnet101" with pretrained_weights
-backbone_options = {"channels": [16, 32]}
-pretrained_weights = None  # a local state-dict file of the backbone's ImageNet weights
-device = "cpu"  # or "cuda"
-learning_rate = 1e-3
-symmetric_epochs = 5  # passes of DPSH, DSDH, DDSH over their training subset
-whole_training_epochs = 5  # passes of DPSH-A, DSDH-A, DDSH-A over the whole training set
-rounds = 2  # rounds of ADSH and FDAH, each a new query set of m items (the paper: 50)
-epochs_per_round = 3  # passes over each round's query set (ADSH's and the paper's 3)
-gamma1, gamma2, gamma3 = 1e-3, 10.0, 1.0  # FDAH's weights (§3.1)
-gamma1_grid = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1]  # Fig. 4a
-m_grid = [500, 1_000, 2_000, 3_000]  # Fig. 4b
-sensitivity_bits = 32  # code length of Fig. 4
-radius = 2  # Hamming radius of Figs. 2–3
-progress = True  # progress bars while training
-smoke = False  # a minute-long run with small sizes, for the tests
-out_dir = "book/executed/fdah"  # where tables (CSV) and figures (PNG, SVG) are written
+seeds: Seeds = [0]  # one run per seed; tables show mean ± std when there are several
+bits: CodeLengths = [12, 24, 32, 48]  # code lengths of Tables 1–2 and Figs. 2–3
+fashion_items: Count | None = None  # None: all 70,000 Fashion-MNIST images; a number: a seeded subset (quick runs)
+cifar10_root: Folder | None = None  # a folder holding CIFAR-10's python pickles: runs the CIFAR-10 columns
+nus_wide_root: Folder | None = None  # a folder holding NUS-WIDE's list files: runs NUS-WIDE instead of the mosaic
+nus_wide_options: Options = {}  # options of hashkit.data.load_list_trio, e.g. {"image_root": ..., "image_size": [224, 224]}
+nus_wide_symmetric_train: Count = 10_500  # DPSH, DSDH, DDSH's training images on NUS-WIDE (§3.1)
+nus_wide_query_sample: Count = 5_000  # m on NUS-WIDE (§3.1)
+data_root: FashionMNISTFolder | None = None  # where Fashion-MNIST lives; None looks in $HASHKIT_DATA, data/, /usr/share/datasets
+mosaic_images: Count = 5_000  # size of the multi-label mosaic set standing in for NUS-WIDE
+n_queries: Count | None = 1_000  # queries drawn from each protocol's query set; None: all of them
+symmetric_train: Count = 5_000  # DPSH, DSDH, DDSH's training images on Fashion-MNIST and CIFAR-10 (§3.1)
+query_sample: Count | None = None  # m, ADSH's and FDAH's query-set size; None: the paper's (2,000)
+mosaic_symmetric_train: Count = 1_500  # the same on the mosaic set (NUS-WIDE: 10,500 of 190,000)
+mosaic_query_sample: Count = 1_000  # m on the mosaic set (NUS-WIDE: 5,000)
+shallow_train: Count = 10_000  # training items the shallow methods fit on (the paper: all of them)
+table2_items: Count | None = 9_000  # Table 2 runs on a seeded subset of this many images; None: the whole dataset
+feature_source: str = "learned"  # the shallow methods' features: label-free (see chapter 0)
+feature_options: Options = {"channels": [16, 32], "max_train_items": 10_000, "epochs": 4}
+backbone: Backbone = "small-cnn"  # or "cnn-f", "alexnet", "vgg19", "resnet50", "resnet101" with pretrained_weights
+backbone_options: Options = {"channels": [16, 32]}  # the small CNN's; the ImageNet networks take none: {}
+pretrained_weights: WeightsFile | None = None  # a local state-dict file of the backbone's ImageNet weights
+device: Device = "cpu"  # or "cuda"
+learning_rate: PositiveFloat = 1e-3
+symmetric_epochs: Count = 5  # passes of DPSH, DSDH, DDSH over their training subset
+whole_training_epochs: Count = 5  # passes of DPSH-A, DSDH-A, DDSH-A over the whole training set
+rounds: Count = 2  # rounds of ADSH and FDAH, each a new query set of m items (the paper: 50)
+epochs_per_round: Count = 3  # passes over each round's query set (ADSH's and the paper's 3)
+gamma1: PositiveFloat = 1e-3  # FDAH's weights (§3.1)
+gamma2: PositiveFloat = 10.0
+gamma3: PositiveFloat = 1.0
+gamma1_grid: list[PositiveFloat] = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1]  # Fig. 4a
+m_grid: list[Count] = [500, 1_000, 2_000, 3_000]  # Fig. 4b
+sensitivity_bits: CodeLength = 32  # code length of Fig. 4
+radius: NonNegativeInt = 2  # Hamming radius of Figs. 2–3
+progress: bool = True  # progress bars while training
+smoke: bool = False  # a minute-long run with small sizes, for the tests
+out_dir: str = "book/executed/fdah"  # where tables (CSV) and figures (PNG, SVG) are written
 
 # %% tags=["hide-input"]
 import inspect
@@ -95,8 +101,10 @@ from hashkit.experiments.fdah import (
     table1_runs,
     whole_training_runs,
 )
+from hashkit.parameters import check_namespace
 from hashkit.runtime import SectionClock
 
+check_namespace(globals(), "fdah")  # also when papermill runs this notebook alone
 if smoke:
     bits, fashion_items, mosaic_images, n_queries, table2_items = [12, 24], 2_500, 2_500, 150, 1_500
     symmetric_train, mosaic_symmetric_train, shallow_train = 500, 300, 1_000

@@ -27,18 +27,21 @@
 # clustered by class, which have the shape a trained model's codes have. That keeps the chapter
 # about the measuring instruments rather than about a method.
 
+# %% tags=["remove-cell"]
+from hashkit.parameters import CodeLength, CodeLengths, Count, Folder, Fraction, MultiLabelDataset, Seeds, SingleLabelDataset
+
 # %% tags=["parameters"]
-seed = 0
-dataset = "fashion-mnist"  # the single-label set: "fashion-mnist" or "cifar10"
-multi_label_dataset = "fashion-mosaic"  # "fashion-mosaic", or "nus-wide" / "ms-coco" / "mir-flickr" from data_root
-data_root = None  # where the datasets live; None looks in $HASHKIT_DATA, data/, /usr/share/datasets
-mosaic_images = 20_000  # size of the mosaic set
-n_bits = 16  # code length of the worked examples (short codes: many ties)
-index_bits = [16, 32, 64]  # code lengths of the search comparison
-n_search_queries = 1_000  # queries timed in the search comparison
-cluster_flip_probability = 0.1  # bit-flip rate of the synthetic class-clustered codes
-smoke = False  # a seconds-long run with small sizes, for the tests
-out_dir = "book/executed/foundations"  # where tables (CSV) and figures (PNG, SVG) are written
+seeds: Seeds = [0]  # the random draws (splits, mosaic, LSH, random codes) use the first seed
+dataset: SingleLabelDataset = "fashion-mnist"  # the single-label set: "fashion-mnist" or "cifar10"
+multi_label_dataset: MultiLabelDataset = "fashion-mosaic"  # or "nus-wide" / "ms-coco" / "mir-flickr" from data_root
+data_root: Folder | None = None  # where the datasets live; None looks in $HASHKIT_DATA, data/, /usr/share/datasets
+mosaic_images: Count = 20_000  # size of the mosaic set
+n_bits: CodeLength = 16  # code length of the worked examples (short codes: many ties)
+index_bits: CodeLengths = [16, 32, 64]  # code lengths of the search comparison
+n_search_queries: Count = 1_000  # queries timed in the search comparison
+cluster_flip_probability: Fraction = 0.1  # bit-flip rate of the synthetic class-clustered codes
+smoke: bool = False  # a seconds-long run with small sizes, for the tests
+out_dir: str = "book/executed/foundations"  # where tables (CSV) and figures (PNG, SVG) are written
 
 # %%
 import time
@@ -52,11 +55,14 @@ import seaborn as sns
 from hashkit import data, metrics, plots, reference, synthetic
 from hashkit.artifacts import save_figure, save_table
 from hashkit.index import BucketIndex, HammingIndex, radius_profile
+from hashkit.parameters import check_namespace
 from hashkit.shallow import LSH
 
+check_namespace(globals(), "foundations")  # also when papermill runs this notebook alone
 if smoke:
     mosaic_images, n_search_queries, index_bits = 3_000, 100, [16, 32]
 out_dir = Path(out_dir)
+seed = seeds[0]
 rng = np.random.default_rng(seed)
 sns.set_theme(style="whitegrid", context="notebook")
 

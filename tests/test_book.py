@@ -3,6 +3,7 @@ errors, the chapter-0 page opened in headless Chromium, and a rerun giving the s
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from benchmarks.bench_book import copy_book_sources
+from tests.conftest import missing
 
 pytestmark = pytest.mark.slow
 
@@ -32,9 +34,11 @@ CHAPTERS = {
 
 
 def build_book(root: Path, *extra: str) -> subprocess.CompletedProcess:
+    """Execute the book copied into ``root`` with smoke settings, each build with its own empty feature
+    cache: two builds then agree only if the learned features are deterministic too."""
     copy_book_sources(root)
     return subprocess.run([sys.executable, "-m", "hashkit.book", "--root", str(root), "--smoke", *extra],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env={**os.environ, "HASHKIT_CACHE": str(root / ".cache")})
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +76,7 @@ def test_the_html_holds_every_page(built_book):
 def test_each_chapter_renders_its_figures_tables_and_math_in_chromium(built_book, chapter):
     chromium = shutil.which("chromium")
     if chromium is None:
-        pytest.skip("Debian's chromium is not installed (make test installs it when run as root)")
+        missing("Debian's chromium", "make test installs it when run as root")
     table_headers, figures = CHAPTERS[chapter]
     page = built_book / "_build" / "html" / "book" / "executed" / f"{chapter}.html"
     completed = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={built_book / '.chromium'}",

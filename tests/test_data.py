@@ -38,11 +38,8 @@ FASHION_FILES = fashion_mnist.FASHION_MNIST_FILES
 # ---------------------------------------------------------------- real data and mosaic fixtures
 
 @pytest.fixture(scope="module")
-def real_fashion() -> ImageDataset:
-    directory = fashion_mnist.SYSTEM_FASHION_MNIST_DIR
-    if not all((directory / name).is_file() for name in FASHION_FILES):
-        pytest.skip(f"Fashion-MNIST not in {directory} (apt-get install dataset-fashion-mnist)")
-    return load_fashion_mnist(directory)
+def real_fashion(fashion_mnist_dataset: ImageDataset) -> ImageDataset:
+    return fashion_mnist_dataset
 
 
 @pytest.fixture(scope="module")

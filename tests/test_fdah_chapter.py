@@ -1,6 +1,6 @@
 """The FDAH chapter's paper-scale parameters on format fixtures: CIFAR-10 files fill their columns,
-NUS-WIDE list files replace the mosaic stand-in, and a missing file, weight or GPU stops the chapter
-in its set-up cell, before any training."""
+NUS-WIDE list files replace the mosaic stand-in, and a missing file, weight or GPU stops the run
+before any kernel starts."""
 
 from __future__ import annotations
 
@@ -68,19 +68,19 @@ def test_several_seeds_give_mean_and_standard_deviation_in_every_table(tmp_path)
 
 
 @pytest.mark.parametrize("parameter, value, message", [
-    ("cifar10_root", "{tmp}/no-cifar-here", "cifar"),
-    ("pretrained_weights", "{tmp}/missing-weights.pth", "weights"),
-    ("device", "cuda", "device"),
+    ("cifar10_root", "{tmp}/no-cifar-here", "parameter 'cifar10_root': expected an existing folder or none"),
+    ("pretrained_weights", "{tmp}/missing-weights.pth", "parameter 'pretrained_weights': expected an existing weights"),
+    ("device", "cuda", "parameter 'device'"),
+    ("backbone", "cnn-f", "parameter 'backbone_options': backbone 'cnn-f' takes no options"),
 ])
-def test_a_missing_file_weight_or_gpu_stops_the_chapter_before_training(tmp_path, parameter, value, message):
+def test_a_missing_file_weight_or_gpu_stops_the_chapter_before_any_kernel(tmp_path, parameter, value, message):
     if parameter == "device" and torch.cuda.is_available():
         pytest.skip("a GPU is present")
     arguments = ["-p", parameter, value.format(tmp=tmp_path)]
     if parameter == "pretrained_weights":
-        arguments += ["-p", "backbone", "alexnet"]
+        arguments += ["-p", "backbone", "alexnet", "-p", "backbone_options", "{}"]
     completed = run_chapter(tmp_path / "book", *arguments)
-    assert completed.returncode != 0
-    report = completed.stdout + completed.stderr
-    assert message in report.lower(), report[-3000:]
-    assert "starting 'import inspect'" in report, "the chapter did not stop in its set-up cell"
-    assert not (tmp_path / "book" / "book" / "executed" / "fdah" / "table1_runs.csv").exists()
+    assert completed.returncode == 2
+    assert message in completed.stderr.lower(), completed.stderr[-3000:]
+    assert "executing" not in completed.stdout, "a chapter started before the parameters were checked"
+    assert not (tmp_path / "book" / "book" / "executed").exists()

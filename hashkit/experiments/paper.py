@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from hashkit.data.locate import REPO_DATA_DIR
 from hashkit.experiments.runs import mean_std_text
 
-PAPER_RESULTS_DIR = Path(__file__).resolve().parents[2] / "data" / "paper_results"
+PAPER_RESULTS_DIR = REPO_DATA_DIR / "paper_results"
 NOT_RUN = "not run"
 
 
