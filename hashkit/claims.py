@@ -1,15 +1,19 @@
 """A paper's claims checked against this run's numbers: each claim, its evidence and a computed verdict.
 
 Every chapter closes with a claims table. A :class:`Claim` holds the claim in the book's words,
-where the paper makes it, the evidence (numbers computed in this run, as text) and the verdict,
-which :func:`verdict` derives from a condition evaluated on those numbers: a verdict is never
-typed in. A claim whose evidence this run cannot produce (a dataset that is not here, a sweep
-switched off) is "not testable here", with the reason as its evidence.
+where the paper makes it, the evidence (numbers computed in this run, as text) and the verdict.
+The verdict comes from a small combinator over this run's numbers — :func:`above`,
+:func:`not_below`, :func:`at_least`, :func:`at_most`, :func:`ratio_at_least`, :func:`within`, joined by
+:func:`all_of` — each of which prints its margin in the evidence. A verdict is never typed in.
+
+A cell that this run did not produce (a method not run, a dataset not given) is NaN; any claim
+that needs it is "not testable here", with the missing cells named as the reason.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 import pandas as pd
@@ -19,12 +23,23 @@ DOES_NOT_HOLD = "does not hold"
 NOT_TESTABLE = "not testable here"
 VERDICTS = (HOLDS, DOES_NOT_HOLD, NOT_TESTABLE)
 
+Labelled = tuple[str, float]  # a cell's label ("fashion-mnist, 32 bits") and its value
+Pair = tuple[str, float, float]  # a label and the two values compared there
+
 
 def verdict(condition: bool | None) -> str:
     """``"holds"`` for a true condition, ``"does not hold"`` for a false one, ``"not testable here"`` for ``None``."""
     if condition is None:
         return NOT_TESTABLE
     return HOLDS if bool(condition) else DOES_NOT_HOLD
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a combinator found: the condition (``None``: not testable) and the numbers behind it, as text."""
+
+    condition: bool | None
+    text: str
 
 
 @dataclass(frozen=True)
@@ -46,9 +61,103 @@ class Claim:
             raise ValueError(f"verdict: expected one of {', '.join(VERDICTS)}, got {self.verdict!r}")
 
 
-def checked(claim: str, source: str, evidence: str, condition: bool | None, timed: bool = False) -> Claim:
-    """A :class:`Claim` whose verdict is :func:`verdict` of ``condition``."""
-    return Claim(claim=claim, source=source, evidence=evidence, verdict=verdict(condition), timed=timed)
+def checked(claim: str, source: str, evidence: Evidence, timed: bool = False) -> Claim:
+    """A :class:`Claim` whose verdict is :func:`verdict` of the evidence's condition."""
+    return Claim(claim=claim, source=source, evidence=evidence.text, verdict=verdict(evidence.condition), timed=timed)
+
+
+def _missing(labels_and_values: Iterable[tuple[str, Sequence[float]]]) -> Evidence | None:
+    """Not testable when a value is absent or not finite, naming the cells; ``None`` when all are there."""
+    absent = [label for label, values in labels_and_values if not all(math.isfinite(value) for value in values)]
+    if absent:
+        return Evidence(None, f"not measured in this run: {'; '.join(absent)}")
+    return None
+
+
+def _needed(count: int, share: float) -> int:
+    if not 0 < share <= 1:
+        raise ValueError(f"share: expected a fraction in (0, 1], got {share!r}")
+    return math.ceil(share * count - 1e-9)
+
+
+def above(pairs: Sequence[Pair], *, margin: float, share: float = 1.0, left: str = "left",
+          right: str = "right", digits: int = 3) -> Evidence:
+    """``left`` exceeds ``right`` by more than ``margin`` in at least ``share`` of the cells (0.51: most)."""
+    missing = _missing((label, (a, b)) for label, a, b in pairs)
+    if missing or not pairs:
+        return missing or Evidence(None, "no cells to compare")
+    wins = [label for label, a, b in pairs if a > b + margin]
+    needed = _needed(len(pairs), share)
+    text = (f"{left} above {right} by more than {margin:g} in {len(wins)} of {len(pairs)} cells (needed: {needed}): "
+            + "; ".join(f"{label}: {a:.{digits}f} vs {b:.{digits}f}" for label, a, b in pairs))
+    return Evidence(len(wins) >= needed, text)
+
+
+def not_below(pairs: Sequence[Pair], *, tolerance: float, left: str = "left", right: str = "right",
+              digits: int = 3) -> Evidence:
+    """``left`` is at least ``right`` minus ``tolerance`` in every cell (a tie within the tolerance counts)."""
+    missing = _missing((label, (a, b)) for label, a, b in pairs)
+    if missing or not pairs:
+        return missing or Evidence(None, "no cells to compare")
+    short = [label for label, a, b in pairs if a < b - tolerance]
+    text = (f"{left} at least {right} − {tolerance:g} in {len(pairs) - len(short)} of {len(pairs)} cells: "
+            + "; ".join(f"{label}: {a:.{digits}f} vs {b:.{digits}f}" for label, a, b in pairs))
+    return Evidence(not short, text)
+
+
+def _bounded(values: Sequence[Labelled], threshold: float, what: str, digits: int, below: bool) -> Evidence:
+    missing = _missing((label, (value,)) for label, value in values)
+    if missing or not values:
+        return missing or Evidence(None, "no values")
+    inside = sum((value <= threshold) if below else (value >= threshold) for _, value in values)
+    text = (f"{what} at {'most' if below else 'least'} {threshold:g} in {inside} of {len(values)} cells: "
+            + "; ".join(f"{label}: {value:.{digits}f}" for label, value in values))
+    return Evidence(inside == len(values), text)
+
+
+def at_least(values: Sequence[Labelled], *, threshold: float, what: str = "value", digits: int = 3) -> Evidence:
+    """Every value is at least ``threshold``."""
+    return _bounded(values, threshold, what, digits, below=False)
+
+
+def at_most(values: Sequence[Labelled], *, threshold: float, what: str = "value", digits: int = 3) -> Evidence:
+    """Every value is at most ``threshold``."""
+    return _bounded(values, threshold, what, digits, below=True)
+
+
+def ratio_at_least(pairs: Sequence[Pair], *, ratio: float, left: str = "left", right: str = "right",
+                   digits: int = 2) -> Evidence:
+    """``left / right`` is at least ``ratio`` in every cell."""
+    missing = _missing((label, (a, b)) for label, a, b in pairs)
+    if missing or not pairs:
+        return missing or Evidence(None, "no cells to compare")
+    ratios = [(label, a / b if b else math.inf) for label, a, b in pairs]
+    text = (f"{left} / {right} at least {ratio:g} in {sum(r >= ratio for _, r in ratios)} of {len(ratios)} cells: "
+            + "; ".join(f"{label}: {r:.{digits}f}" for label, r in ratios))
+    return Evidence(all(r >= ratio for _, r in ratios), text)
+
+
+def within(values: Sequence[Labelled], *, spread: float, what: str = "value", digits: int = 3) -> Evidence:
+    """The values lie within ``spread`` of each other (max − min ≤ spread); two values at least."""
+    missing = _missing((label, (value,)) for label, value in values)
+    if missing or len(values) < 2:
+        return missing or Evidence(None, f"fewer than two values of {what} to compare")
+    measured = max(value for _, value in values) - min(value for _, value in values)
+    text = (f"{what} spread {measured:.{digits}f} (stable: at most {spread:g}): "
+            + "; ".join(f"{label}: {value:.{digits}f}" for label, value in values))
+    return Evidence(measured <= spread, text)
+
+
+def all_of(*parts: Evidence) -> Evidence:
+    """Holds when every part holds; not testable when any part is; the parts' texts joined."""
+    conditions = [part.condition for part in parts]
+    condition = None if any(c is None for c in conditions) else all(conditions)
+    return Evidence(condition, " | ".join(part.text for part in parts))
+
+
+def not_testable(reason: str) -> Evidence:
+    """Evidence this run cannot produce, with the reason."""
+    return Evidence(None, reason)
 
 
 def claims_table(claims: Iterable[Claim]) -> pd.DataFrame:

@@ -74,6 +74,25 @@ def metrics_against_bits(results: pd.DataFrame, metrics: Sequence[tuple[str, str
     return figure
 
 
+def metrics_against_rounds(curves: pd.DataFrame, metrics: Sequence[tuple[str, str]], title: str = "") -> Figure:
+    """One panel per metric, each a line per method against the round (a learning curve).
+
+    ``curves`` has the columns ``method``, ``round`` and each ``column`` of ``metrics``
+    (:func:`hashkit.experiments.diagnostics.learning_curve` rows with a ``method`` column).
+    """
+    figure, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3.3), constrained_layout=True)
+    axes = np.atleast_1d(axes)
+    for axis, (column, label) in zip(axes, metrics):
+        sns.lineplot(data=curves, x="round", y=column, hue="method", marker="o", ax=axis, legend=axis is axes[-1])
+        axis.set(xlabel="round", ylabel=label)
+        axis.set_xticks(sorted(curves["round"].unique()))
+    if axes[-1].get_legend() is not None:
+        sns.move_legend(axes[-1], "center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
 def sensitivity_panels(sweeps: pd.DataFrame, panels: Sequence[tuple[str, str, bool]], defaults: dict[str, float],
                        title: str = "") -> Figure:
     """mAP against one hyper-parameter per panel (FDAH's Fig. 4), the default marked by a dashed line.

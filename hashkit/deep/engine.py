@@ -37,6 +37,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Real
 
@@ -262,6 +263,7 @@ def train(
     device: str | torch.device = "cpu",
     seed: int = 0,
     progress: bool = True,
+    after_epoch: Callable[[TrainedModel], None] | None = None,
 ) -> TrainedModel:
     """Train ``method`` on ``dataset``'s items ``split.train`` and return the :class:`TrainedModel`.
 
@@ -285,6 +287,10 @@ def train(
         device: ``"cpu"`` or ``"cuda[:N]"``; CUDA that is not there is an error before any work.
         seed: seeds Python, numpy and torch; the same seed gives the same codes on the CPU.
         progress: show a progress bar per epoch.
+        after_epoch: called after each epoch (its update included) with the model as it stands,
+            in eval mode: what a learning curve needs (e.g. mAP after every round). The model is
+            live and goes on training, so read what you need inside the call; its time is not
+            counted in the history's seconds.
 
     Every argument is checked before any work: an unknown backbone, a missing weights file,
     ``n_bits`` or ``epochs`` ≤ 0, a batch smaller than the method's pairs need, an absent GPU or a
@@ -359,6 +365,11 @@ def train(
         finished = time.perf_counter()
         rows.append({"epoch": epoch, "loss": loss_sum / max(items, 1), "items": items,
                      "seconds": finished - started, "update_seconds": finished - update_started})
+        if after_epoch is not None:
+            network.eval()
+            after_epoch(TrainedModel(method=method, network=network, context=context, train_indices=split.train,
+                                     history=pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))))
+            network.train()
     network.eval()
     return TrainedModel(method=method, network=network, context=context, train_indices=split.train.copy(),
                         history=pd.DataFrame(rows, columns=list(HISTORY_COLUMNS)))
