@@ -272,6 +272,34 @@ def _keep_failed(chapter: Chapter, executed: Path) -> Path | None:
     return chapter.failed_notebook
 
 
+def _present_parameters(notebook_path: Path, declared: Mapping[str, Declared], given: Mapping[str, object]) -> None:
+    """Fold the long parameters cell away behind a short table of the values this run was given.
+
+    The parameters cell keeps its declarations (folded, one click away); papermill's injected cell,
+    which repeats the given values as code, is removed from the page; a table after them lists each
+    given value beside its default and meaning.
+    """
+    import nbformat
+
+    notebook = nbformat.read(notebook_path, as_version=4)
+    given_rows = [f"| `{name}` | `{value!r}` | `{declared[name].default!r}` | {declared[name].help} |"
+                  for name, value in given.items() if name in declared and name != "out_dir"]
+    table = ("**Parameters of this run.** " + ("Every parameter has its default; the folded cell above lists them."
+                                              if not given_rows else "Given for this run (the folded cell above "
+                                              "lists every parameter and its default):\n\n"
+                                              "| parameter | value | default | meaning |\n|---|---|---|---|\n"
+                                              + "\n".join(given_rows)))
+    for index, cell in enumerate(notebook.cells):
+        tags = cell.metadata.setdefault("tags", [])
+        if "parameters" in tags and "hide-input" not in tags:
+            tags.append("hide-input")
+        if "injected-parameters" in tags:
+            tags.append("remove-cell")
+            notebook.cells.insert(index + 1, nbformat.v4.new_markdown_cell(table))
+            break
+    nbformat.write(notebook, notebook_path)
+
+
 def _swap_in(chapter: Chapter, staged_notebook: Path, staged_out: Path, stamp: dict[str, object]) -> None:
     """Replace the chapter's notebook, outputs and stamp by the staged ones; files of older runs go."""
     chapter.out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -315,6 +343,7 @@ def execute_chapter(chapter: Chapter, parameters: Mapping[str, object], kernel: 
                                                   "PYTHONPATH": _kernel_python_path()}):
             papermill.execute_notebook(str(input_path), str(output_path), parameters=parameters,
                                        kernel_name=kernel, cwd=str(chapter.staging), progress_bar=False)
+        _present_parameters(output_path, chapter.declarations(), parameters)
         _swap_in(chapter, output_path, chapter.staging / chapter.out_dir_relative,
                  {"key": key, "parameters": parameters, "inputs": inputs.read_log(inputs_log)})
     except papermill.PapermillExecutionError as error:

@@ -16,6 +16,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import pandas as pd
 
 HOLDS = "holds"
@@ -158,6 +159,33 @@ def all_of(*parts: Evidence) -> Evidence:
 def not_testable(reason: str) -> Evidence:
     """Evidence this run cannot produce, with the reason."""
     return Evidence(None, reason)
+
+
+class Cells:
+    """Values of a :func:`~hashkit.experiments.runs.summarise` table by method, dataset and code length.
+
+    A cell the run did not produce is NaN, which makes a claim that needs it "not testable here".
+    """
+
+    def __init__(self, summary: pd.DataFrame) -> None:
+        self.summary = summary.set_index(["method", "dataset", "bits"]).sort_index()
+
+    def __call__(self, method: str, dataset: str, n_bits: int, value: str = "map_mean") -> float:
+        key = (method, dataset, n_bits)
+        return float(self.summary.loc[key, value]) if key in self.summary.index else math.nan
+
+    def bits(self) -> list[int]:
+        return sorted(set(self.summary.index.get_level_values("bits")))
+
+
+def lowest(values: Iterable[float]) -> float:
+    """The smallest value, NaN when any is NaN (Python's ``min`` would depend on the order)."""
+    return float(np.min(list(values)))
+
+
+def highest(values: Iterable[float]) -> float:
+    """The largest value, NaN when any is NaN."""
+    return float(np.max(list(values)))
 
 
 def claims_table(claims: Iterable[Claim]) -> pd.DataFrame:

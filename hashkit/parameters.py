@@ -288,6 +288,11 @@ def check_namespace(namespace: dict[str, Any], chapter: str = "this notebook") -
     namespace.update(check_parameters(chapter, declared, {name: namespace[name] for name in declared}))
 
 
+def parameters_of(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """The current value of every parameter a notebook's parameters cell declared (after its smoke settings)."""
+    return {name: namespace[name] for name in namespace.get("__annotations__", {}) if name in namespace}
+
+
 def describe(declared: Mapping[str, Declared]) -> list[dict[str, str]]:
     """Rows of name, type, default and help: what ``--list-parameters`` prints and the docs show."""
     return [{"parameter": spec.name, "type": spec.type_text, "default": repr(spec.default), "meaning": spec.help}
@@ -296,6 +301,6 @@ def describe(declared: Mapping[str, Declared]) -> list[dict[str, str]]:
 
 __all__ = [
     "BOOK_WIDE", "JOINT_CHECKS", "VOCABULARY", "Declared", "ParameterError", "chapter_declarations",
-    "check_namespace", "check_parameters", "declarations_from_source", "describe", "read_value",
+    "check_namespace", "check_parameters", "declarations_from_source", "describe", "parameters_of", "read_value",
     *VOCABULARY,
 ]

@@ -64,7 +64,7 @@ def test_every_chapter_is_executed_and_writes_its_artifacts(built_book, chapter)
 def test_the_html_holds_every_page(built_book):
     site = built_book / "_build" / "html"
     for page in ["index.html", "book/intro.html", *(f"book/executed/{chapter}.html" for chapter in CHAPTERS),
-                 "book/rerun.html", "book/bibliography.html"]:
+                 "book/rerun.html", "book/adding-a-chapter.html", "book/bibliography.html"]:
         assert (site / page).is_file(), page
     bibliography = (site / "book" / "bibliography.html").read_text().lower()
     for paper in ["multiple code hashing", "hashing by classification", "fast deep asymmetric hashing",

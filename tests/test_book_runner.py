@@ -230,3 +230,17 @@ def test_main_rejects_an_unknown_chapter(tmp_path):
     make_book(tmp_path, {"good": GOOD_CHAPTER})
     with pytest.raises(SystemExit):
         main(["--root", str(tmp_path), "--chapters", "nope", "--no-html"])
+
+
+def test_the_page_folds_the_parameters_cell_and_lists_the_values_given_beside_their_defaults(tmp_path):
+    chapter = Chapter("typed", make_book(tmp_path, {"typed": TYPED_CHAPTER}))
+    execute_chapter(chapter, {"bits": [16, 32], "learning_rate": 1e-4}, kernel="hashkit")
+    cells = json.loads(chapter.executed_notebook.read_text())["cells"]
+    tags = {index: cell["metadata"].get("tags", []) for index, cell in enumerate(cells)}
+    parameters = next(index for index, cell_tags in tags.items() if "parameters" in cell_tags)
+    injected = next(index for index, cell_tags in tags.items() if "injected-parameters" in cell_tags)
+    assert "hide-input" in tags[parameters] and "remove-cell" in tags[injected]
+    table = "".join(cells[injected + 1]["source"])
+    assert table.startswith("**Parameters of this run.**")
+    assert "| `bits` | `[16, 32]` | `[12, 24]` | code lengths |" in table
+    assert "| `learning_rate` | `0.0001` | `0.001` |" in table and "out_dir" not in table

@@ -12,7 +12,6 @@ from hashkit.deep.backbones import BACKBONES, CNNF, SmallCNN, build_backbone
 from hashkit.deep.engine import HISTORY_COLUMNS, TrainedModel, _calibrate_batch_norm, evaluate, train
 from hashkit.deep.method import HashingMethod, TrainingContext
 from hashkit.deep.methods import ADSH, DDSH, DPSH, DSDH, FDAH
-from hashkit.experiments.runs import run_deep
 from hashkit.metrics import mean_average_precision
 
 torch.set_num_threads(2)
@@ -346,5 +345,5 @@ def test_a_learning_rate_of_a_million_is_an_error_not_a_table_row():
     # steps scale with the gradient and reach NaN within the first epoch.
     expected = r"DPSH.*epoch 1 of 2, batch \d of 4.*lower the learning rate.*1e\+06"
     with pytest.raises(TrainingDiverged, match=expected):
-        run_deep(DPSH(), blocks_dataset(), blocks_split(), 8, dataset="blocks", optimizer="sgd", learning_rate=1e6,
-                 epochs=2, batch_size=16, backbone_options=SMALL_NET, progress=False)
+        train(DPSH(), blocks_dataset(), blocks_split(), 8, optimizer="sgd", learning_rate=1e6,
+              epochs=2, batch_size=16, backbone_options=SMALL_NET, progress=False)

@@ -4,10 +4,9 @@ curve that leaves training exactly as it is."""
 import numpy as np
 import pytest
 
-from hashkit.deep.engine import retrieval_codes, train
 from hashkit.deep.methods import FDAH
+from hashkit.experiments import Benchmark, DeepSettings, deep, score
 from hashkit.experiments.diagnostics import bit_usage, learning_curve, offset_objective, similar_share
-from hashkit.experiments.runs import score_codes
 
 SMALL_CNN = {"channels": (8, 16), "feature_dim": 64}
 
@@ -33,15 +32,14 @@ def test_the_offset_objective_is_smallest_where_its_closed_form_says(n_bits, sim
 
 def test_a_learning_curve_scores_each_round_and_changes_nothing_in_the_training(fashion_images):
     dataset, split = fashion_images
-    options = {"epochs": 4, "batch_size": 64, "backbone_options": SMALL_CNN, "progress": False}
-    traced, curve = learning_curve(FDAH(sample_size=300, epochs_per_round=2), dataset, split, 32,
-                                   epochs_per_point=2, **options)
-    plain = train(FDAH(sample_size=300, epochs_per_round=2), dataset, split, 32, **options)
-    assert curve["round"].tolist() == [1, 2]
-    for model in (traced, plain):
-        query_codes, database_codes = retrieval_codes(model, dataset, split)
-        final = score_codes(query_codes, database_codes, dataset.labels[split.query], dataset.labels[split.database], 2)
-        assert curve.iloc[-1]["map"] == final["map"]
+    benchmark = Benchmark(name="fashion-mnist", paper_dataset="fashion-mnist", images=dataset, split=split,
+                          training_sets={}, features=None, sample_size=300, seed=0)
+    settings = DeepSettings(backbone_options=SMALL_CNN, batch_size=64, epochs={"rounds": 4}, epochs_per_round=2)
+    spec = deep("FDAH", lambda benchmark, settings: FDAH(sample_size=benchmark.sample_size,
+                                                         epochs_per_round=settings.epochs_per_round), epochs="rounds")
+    curve = learning_curve(spec, benchmark, 32, settings, epochs_per_point=2)
+    assert curve["round"].tolist() == [1, 2] and set(curve["method"]) == {"FDAH"}
+    assert curve.iloc[-1]["map"] == score(spec, benchmark, 32, settings).map
     assert (curve["training seconds"].diff().dropna() > 0).all() and curve["update share"].between(0, 1).all()
 
 

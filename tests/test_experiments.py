@@ -8,24 +8,20 @@ import torch
 from hashkit.data import ArrayImages, ImageDataset, Split
 from hashkit.deep.methods import DPSH
 from hashkit.experiments import (
+    Benchmark,
+    DeepSettings,
     RunResult,
     beside_paper,
     code_geometry,
+    deep,
     mean_std_text,
     paper_results,
-    run_deep,
-    run_shallow,
+    score,
+    shallow,
     summarise,
 )
-from hashkit.experiments.fdah import (
-    ASYMMETRIC,
-    SYMMETRIC,
-    TABLE1_METHODS,
-    TABLE2_METHODS,
-    DeepSettings,
-    prepare_benchmark,
-    table1_runs,
-)
+from hashkit.experiments.fdah import (ASYMMETRIC, SYMMETRIC, TABLE1_METHODS, TABLE2_METHODS, method_specs,
+                                     prepare_benchmark)
 from hashkit.metrics import hamming_radius_metrics, mean_average_precision
 
 torch.set_num_threads(2)
@@ -39,12 +35,15 @@ def clustered(n_per_class=40, n_classes=3, dim=8, seed=0):
     return features, np.eye(n_classes, dtype=np.uint8)[classes]
 
 
-def test_a_shallow_run_is_scored_as_the_metrics_score_its_codes():
+def test_a_shallow_method_is_fitted_and_scored_by_the_one_call_every_method_takes():
     features, labels = clustered()
     everything = np.arange(len(labels))
     split = Split(query=everything[::4], database=np.setdiff1d(everything, everything[::4]),
                   train=np.setdiff1d(everything, everything[::4]), protocol="given")
-    result = run_shallow("ITQ", 8, features, labels, split, split.train, dataset="blobs", seed=3)
+    images = ImageDataset("blobs", labels, ("a", "b", "c"), ArrayImages(np.zeros((len(labels), 2, 2), np.uint8)))
+    benchmark = Benchmark(name="blobs", paper_dataset="blobs", images=images, split=split,
+                          training_sets={"fit": split.train[::2]}, features=features, sample_size=None, seed=3)
+    result = score(shallow("ITQ", trains_on="fit"), benchmark, 8, DeepSettings())
     expected = mean_average_precision(result.query_codes, result.database_codes, labels[split.query],
                                       labels[split.database])
     within = hamming_radius_metrics(result.query_codes, result.database_codes, labels[split.query],
@@ -52,24 +51,31 @@ def test_a_shallow_run_is_scored_as_the_metrics_score_its_codes():
     assert result.map == pytest.approx(expected) and result.map > 0.9
     assert result.f1 == pytest.approx(float(within["f1"].iloc[0]))
     assert result.query_codes.shape == (len(split.query), 8) and result.bits == 8 and result.seed == 3
-    with pytest.raises(ValueError, match="method"):
-        run_shallow("NOPE", 8, features, labels, split, split.train, dataset="blobs")
+    with pytest.raises(ValueError, match="name"):
+        shallow("NOPE")
+    with pytest.raises(ValueError, match="no training set 'subset'"):
+        score(shallow("ITQ", trains_on="subset"), benchmark, 8, DeepSettings())
 
 
-def test_a_deep_run_names_a_variant_and_keeps_its_history():
+def test_a_deep_method_is_scored_by_the_same_call_under_its_tables_name_and_keeps_its_history():
     rng = np.random.default_rng(0)
     classes = np.arange(60) % 2
     pixels = rng.integers(0, 60, (60, 8, 8), dtype=np.uint8)
     pixels[classes == 1, :4] += 180
     images = ImageDataset("halves", np.eye(2, dtype=np.uint8)[classes], ("top", "none"), ArrayImages(pixels))
     split = Split(query=np.arange(40, 60), database=np.arange(40), train=np.arange(40), protocol="given")
-    result = run_deep(DPSH(), images, split, 8, dataset="halves", name="DPSH-A", epochs=2, batch_size=20,
-                      backbone_options={"channels": (4, 8), "feature_dim": 16}, progress=False)
+    benchmark = Benchmark(name="halves", paper_dataset="halves", images=images, split=split, training_sets={},
+                          features=None, sample_size=None, seed=0)
+    settings = DeepSettings(backbone_options={"channels": (4, 8), "feature_dim": 16}, batch_size=20,
+                            epochs={"whole": 2})
+    result = score(deep("DPSH-A", lambda benchmark, settings: DPSH(), epochs="whole"), benchmark, 8, settings)
     assert result.method == "DPSH-A" and len(result.history) == 2
     assert result.training_seconds > 0 and result.images_per_second > 0
     expected = mean_average_precision(result.query_codes, result.database_codes, images.labels[split.query],
                                       images.labels[split.database])
     assert result.map == pytest.approx(expected)
+    with pytest.raises(ValueError, match="shallow method needs features"):
+        score(shallow("ITQ", trains_on="train"), benchmark, 8, settings)
 
 
 def test_code_geometry_counts_distinct_database_codes_and_how_far_queries_land():
@@ -107,8 +113,9 @@ def test_our_numbers_sit_beside_the_papers_and_missing_columns_read_not_run():
         paper_results("no_such_table")
 
 
-def test_every_table2_method_is_a_table1_method_or_its_whole_training_variant():
+def test_every_method_of_tables_1_and_2_is_declared_once():
     assert set(TABLE2_METHODS) == {f"{m}-A" for m in SYMMETRIC} | set(ASYMMETRIC)
+    assert set(method_specs()) == set(TABLE1_METHODS) | set(TABLE2_METHODS)
 
 
 def test_bad_chapter_settings_are_named_before_any_work(tmp_path):
@@ -118,7 +125,7 @@ def test_bad_chapter_settings_are_named_before_any_work(tmp_path):
         with pytest.raises(ValueError, match="device"):
             DeepSettings(device="cuda").check()
     with pytest.raises(ValueError, match="rounds"):
-        DeepSettings(rounds=0).check()
+        DeepSettings(epochs={"rounds": 0}).check()
     labels = np.eye(10, dtype=np.uint8)[np.arange(700) % 10]
     small = ImageDataset("fashion-mnist", labels, tuple("abcdefghij"), ArrayImages(np.zeros((700, 4, 4), np.uint8)),
                          official_test=np.arange(700) >= 600)
@@ -128,7 +135,7 @@ def test_bad_chapter_settings_are_named_before_any_work(tmp_path):
     deep_only = prepare_benchmark(small, "fashion-mnist", 0, n_queries=None, symmetric_train=100, shallow_train=100,
                                   sample_size=50, feature_source=None)
     with pytest.raises(ValueError, match="features"):
-        table1_runs(deep_only, [12], DeepSettings(), methods=["DPSH", "LSH"])
+        score(method_specs()["LSH"], deep_only, 12, DeepSettings())
     with pytest.raises(ValueError, match="paper_dataset"):
         prepare_benchmark(small, "mnist", 0, n_queries=None, symmetric_train=100, shallow_train=100,
                           sample_size=50, feature_source="pixels")

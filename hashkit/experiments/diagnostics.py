@@ -15,9 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from hashkit.data import ImageDataset, Split
-from hashkit.deep.engine import TrainedModel, retrieval_codes, train
-from hashkit.deep.method import HashingMethod
+from hashkit.deep.engine import TrainedModel, retrieval_codes
+from hashkit.experiments.methods import Benchmark, DeepSettings, MethodSpec, fit
 from hashkit.experiments.runs import score_codes
 
 
@@ -40,33 +39,33 @@ def bit_usage(query_codes: np.ndarray, database_codes: np.ndarray) -> dict[str, 
             "distinct database codes": len(np.unique(database_codes, axis=0))}
 
 
-def learning_curve(method: HashingMethod, images: ImageDataset, split: Split, n_bits: int, *, epochs_per_point: int,
-                   radius: int = 2, seed: int = 0, **train_options: object) -> tuple[TrainedModel, pd.DataFrame]:
-    """Train ``method`` once and score it after every ``epochs_per_point`` epochs (a round of ADSH or FDAH).
+def learning_curve(spec: MethodSpec, benchmark: Benchmark, n_bits: int, settings: DeepSettings, *,
+                   epochs_per_point: int, radius: int = 2) -> pd.DataFrame:
+    """Fit the deep method ``spec`` once and score it after every ``epochs_per_point`` epochs (a round).
 
-    Returns the trained model and one row per point: ``round`` (from 1), ``map`` (over the whole
-    database), ``precision``, ``recall``, ``f1`` within ``radius``, :func:`bit_usage`'s columns,
-    ``training seconds`` (cumulated, scoring excluded) and ``update share`` (of those seconds, the
-    part spent in the method's update outside gradient descent). ``train_options`` go to
-    :func:`~hashkit.deep.engine.train`; the run is the one ``train`` makes with them, so its last point
-    is what a run of that length scores.
+    One row per point: ``round`` (from 1), ``map`` (over the whole database), ``precision``,
+    ``recall``, ``f1`` within ``radius``, :func:`bit_usage`'s columns, ``training seconds``
+    (cumulated, scoring excluded) and ``update share`` (of those seconds, the part spent in the
+    method's update outside gradient descent). The run is the one :func:`~hashkit.experiments.methods.fit`
+    makes, so the last point is what :func:`~hashkit.experiments.methods.score` gives at that length.
     """
     rows = []
-    query_labels, database_labels = images.labels[split.query], images.labels[split.database]
+    labels = benchmark.images.labels
+    query_labels, database_labels = labels[benchmark.split.query], labels[benchmark.split.database]
 
-    def score(model: TrainedModel) -> None:
+    def score_point(model: TrainedModel) -> None:
         finished = len(model.history)
         if finished % epochs_per_point:
             return
-        query_codes, database_codes = retrieval_codes(model, images, split)
+        query_codes, database_codes = retrieval_codes(model, benchmark.images, benchmark.split_for(spec.trains_on))
         seconds = float(model.history["seconds"].sum())
-        rows.append({"round": finished // epochs_per_point,
+        rows.append({"method": spec.name, "round": finished // epochs_per_point,
                      **score_codes(query_codes, database_codes, query_labels, database_labels, radius),
                      **bit_usage(query_codes, database_codes), "training seconds": seconds,
                      "update share": float(model.history["update_seconds"].sum()) / seconds})
 
-    trained = train(method, images, split, n_bits, seed=seed, after_epoch=score, **train_options)
-    return trained, pd.DataFrame(rows)
+    fit(spec, benchmark, n_bits, settings, after_epoch=score_point)
+    return pd.DataFrame(rows)
 
 
 def offset_objective(n_bits: int, similar_share: float) -> pd.DataFrame:

@@ -1,38 +1,32 @@
-"""FDAH's experiments {cite}`lin2021fdah`: Table 1, Figs. 2–3, Table 2 and Fig. 4, and its claims.
+"""FDAH's experiments {cite}`lin2021fdah`, declared: its methods, benchmarks, sweeps, deviations and claims.
 
-The chapter ``notebooks/fdah.py`` calls these functions and shows what they return. A
-:class:`Benchmark` is one dataset under FDAH's protocol (§3.1) with what every method needs: the
-evaluation split, the 5,000-image training subset of the symmetric deep methods, the round size
-m of the asymmetric ones and the label-free features the shallow methods fit on.
-:class:`DeepSettings` holds what all deep runs share (backbone, device, epochs).
+The chapter ``notebooks/fdah.py`` runs them with the generic layer (:mod:`hashkit.experiments.grid`):
 
-* :func:`table1_runs` — LSH, SH, BRE, ITQ, SDH, FSDH, DPSH, DSDH, DDSH, ADSH and FDAH at each code
-  length (Table 1; their precision, recall and F1 within radius 2 are Figs. 2–3).
-* :func:`whole_training_runs` — DPSH-A, DSDH-A, DDSH-A: the symmetric methods on the whole
-  training set (Table 2, beside ADSH and FDAH from Table 1).
-* :func:`sensitivity_runs` — FDAH's mAP against γ1 and against m (Fig. 4).
-* :func:`fdah_claims` — the paper's claims with verdicts computed from those tables.
+* :func:`method_specs` — LSH, SH, BRE, ITQ, SDH, FSDH on label-free features; DPSH, DSDH, DDSH on
+  FDAH's 5,000-image training subset and, as DPSH-A, DSDH-A, DDSH-A, on the whole training set
+  (Table 2); ADSH and FDAH on the whole training set, m items per round.
+* :func:`prepare_benchmark` — one dataset under FDAH's protocol (§3.1).
+* :func:`sweeps` — Fig. 4's γ1 and m, and §3.2's γ2 and γ3.
+* :data:`DEVIATIONS` — the paper's setting beside this run's.
+* :func:`fdah_claims` — §3.2's claims, decided with the margins of :class:`Margins`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from hashkit.checks import check_positive_int
-from hashkit.claims import (Claim, above, all_of, at_least, at_most, checked, not_below, not_testable, ratio_at_least,
-                            within)
-from hashkit.data import ImageDataset, Split, paper_setting, protocol_split
-from hashkit.deep.backbones import check_backbone_choice
-from hashkit.deep.method import HashingMethod
+from hashkit.claims import (Cells, Claim, above, all_of, at_least, at_most, checked, highest, lowest, not_below,
+                            not_testable, ratio_at_least, within)
+from hashkit.data import ImageDataset, Split, load_dataset, paper_setting, protocol_split
 from hashkit.deep.methods import ADSH, DDSH, DPSH, DSDH, FDAH
-from hashkit.experiments.runs import RunResult, run_deep, run_shallow
+from hashkit.experiments.grid import Deviation, Sweep
+from hashkit.experiments.methods import Benchmark, DeepSettings, MethodSpec, deep, shallow
 from hashkit.features import extract_features
-from hashkit.runtime import resolve_device
 
 SHALLOW = ("LSH", "SH", "BRE", "ITQ", "SDH", "FSDH")
 SYMMETRIC = ("DPSH", "DSDH", "DDSH")
@@ -41,53 +35,23 @@ TABLE1_METHODS = SHALLOW + SYMMETRIC + ASYMMETRIC
 WHOLE_TRAINING = tuple(f"{name}-A" for name in SYMMETRIC)
 TABLE2_METHODS = WHOLE_TRAINING + ASYMMETRIC
 PAPER_DATASETS = ("fashion-mnist", "cifar10", "nus-wide")
-_SYMMETRIC_CLASSES = {"DPSH": DPSH, "DSDH": DSDH, "DDSH": DDSH}
-
-
-@dataclass(frozen=True)
-class DeepSettings:
-    """What every deep run of the chapter shares; :meth:`check` validates it before any work.
-
-    ``symmetric_epochs`` are passes over the training subset (DPSH, DSDH, DDSH),
-    ``whole_training_epochs`` passes over the whole training set (their ``-A`` variants), and
-    ``rounds`` × ``epochs_per_round`` the passes of ADSH and FDAH over each round's m items.
-    ``progress`` shows one bar over each table's runs; the engine's per-epoch bars stay off, as
-    hundreds of them would fill a notebook's page.
-    """
-
-    backbone: str = "small-cnn"
-    backbone_options: dict = field(default_factory=dict)
-    pretrained_weights: str | None = None
-    device: str = "cpu"
-    learning_rate: float = 1e-3
-    batch_size: int = 128
-    symmetric_epochs: int = 5
-    whole_training_epochs: int = 1
-    rounds: int = 2
-    epochs_per_round: int = 3
-    progress: bool = False
-
-    def check(self) -> None:
-        """Backbone, weights file, device and epoch counts; raises naming the parameter."""
-        check_backbone_choice(self.backbone, self.pretrained_weights, "all")
-        resolve_device(self.device)
-        for name in ("batch_size", "symmetric_epochs", "whole_training_epochs", "rounds", "epochs_per_round"):
-            check_positive_int(getattr(self, name), name)
-
-    @property
-    def asymmetric_epochs(self) -> int:
-        """The engine's epochs for ADSH and FDAH: rounds times passes per round."""
-        return self.rounds * self.epochs_per_round
-
-    def train_options(self, epochs: int) -> dict:
-        return {"backbone": self.backbone, "backbone_options": dict(self.backbone_options),
-                "pretrained_weights": self.pretrained_weights, "device": self.device, "epochs": epochs,
-                "learning_rate": self.learning_rate, "batch_size": self.batch_size, "progress": False}
+SUBSET, FEATURES_FIT = "symmetric training subset", "shallow fit items"
+# The chapter's parameters in smoke mode: a minute-long run for the tests.
+SMOKE = {"bits": [12, 24], "fashion_items": 2_500, "mosaic_images": 2_500, "n_queries": 150, "table2_items": 1_500,
+         "symmetric_train": 500, "mosaic_symmetric_train": 300, "shallow_train": 1_000, "query_sample": 300,
+         "mosaic_query_sample": 200, "nus_wide_symmetric_train": 300, "nus_wide_query_sample": 200,
+         "feature_options": {"channels": [4, 8], "feature_dim": 32, "max_train_items": 1_000, "epochs": 1},
+         "backbone_options": {"channels": [4, 8], "feature_dim": 32}, "symmetric_epochs": 1,
+         "whole_training_epochs": 1, "rounds": 1, "epochs_per_round": 1, "gamma1_grid": [1e-4, 1e-3],
+         "m_grid": [200, 300], "sensitivity_bits": 12, "trend_rounds": 2, "trend_bits": 12}
+# The protocol table's columns, in the order the chapter shows them.
+SIZES_COLUMNS = ("dataset", "stands for", "seed", "queries", "database", "training set", SUBSET, "m (per round)",
+                 FEATURES_FIT, "feature dim")
 
 
 @dataclass(frozen=True)
 class FDAHSettings:
-    """FDAH's hyper-parameters (§3.1 defaults); ``sample_size`` ``None`` takes the paper's m for the dataset."""
+    """FDAH's hyper-parameters (§3.1 defaults); ``sample_size`` ``None`` takes the benchmark's m."""
 
     gamma1: float = 1e-3
     gamma2: float = 10.0
@@ -95,46 +59,30 @@ class FDAHSettings:
     sample_size: int | None = None
 
 
-@dataclass
-class Benchmark:
-    """One dataset under FDAH's protocol, ready for every method of Table 1.
+def method_specs(fdah: FDAHSettings = FDAHSettings()) -> dict[str, MethodSpec]:
+    """Every method of Tables 1 and 2, by the name its tables give it.
 
-    Attributes:
-        name: our dataset's name; ``paper_dataset``: the column of the paper's tables it fills.
-        images: the dataset.
-        split: queries (possibly a seeded subset of the protocol's), database, whole training set.
-        symmetric_split: the same queries and database with the symmetric methods' training subset.
-        sample_size: m, the asymmetric methods' items per round.
-        features: label-free features of every item, for the shallow methods (``None`` when the
-            benchmark serves only deep methods).
-        shallow_fit_items: the training items the shallow methods fit on.
-        seed: the seed every draw and every run of this benchmark uses.
+    The epoch roles are ``"symmetric"`` (passes over the subset), ``"whole"`` (over the whole
+    training set) and ``"rounds"`` (rounds × passes per round over each round's m items).
     """
-
-    name: str
-    paper_dataset: str
-    images: ImageDataset
-    split: Split
-    symmetric_split: Split
-    sample_size: int
-    features: np.ndarray | None
-    shallow_fit_items: np.ndarray
-    seed: int
-
-    def sizes(self) -> dict:
-        """The sizes of this run's roles, for the chapter's protocol table."""
-        return {"dataset": self.name, "stands for": self.paper_dataset, "seed": self.seed,
-                "queries": len(self.split.query), "database": len(self.split.database),
-                "training set": len(self.split.train), "symmetric training subset": len(self.symmetric_split.train),
-                "m (per round)": self.sample_size,
-                "shallow fit items": None if self.features is None else len(self.shallow_fit_items),
-                "feature dim": None if self.features is None else self.features.shape[1]}
+    symmetric = {"DPSH": DPSH, "DSDH": DSDH, "DDSH": DDSH}
+    specs = {name: shallow(name, trains_on=FEATURES_FIT) for name in SHALLOW}
+    specs |= {name: deep(name, lambda benchmark, settings, cls=cls: cls(), trains_on=SUBSET, epochs="symmetric")
+              for name, cls in symmetric.items()}
+    specs |= {f"{name}-A": deep(f"{name}-A", lambda benchmark, settings, cls=cls: cls(), epochs="whole")
+              for name, cls in symmetric.items()}
+    specs["ADSH"] = deep("ADSH", lambda benchmark, settings: ADSH(
+        sample_size=benchmark.sample_size, epochs_per_round=settings.epochs_per_round), epochs="rounds")
+    specs["FDAH"] = deep("FDAH", lambda benchmark, settings: FDAH(
+        gamma1=fdah.gamma1, gamma2=fdah.gamma2, gamma3=fdah.gamma3, sample_size=fdah.sample_size or benchmark.sample_size,
+        epochs_per_round=settings.epochs_per_round), epochs="rounds")
+    return specs
 
 
 def prepare_benchmark(images: ImageDataset, paper_dataset: str, seed: int, *, n_queries: int | None,
                       symmetric_train: int, shallow_train: int, sample_size: int | None, feature_source: str | None,
                       feature_options: dict | None = None, device: str = "cpu", progress: bool = False) -> Benchmark:
-    """FDAH's split of ``images`` and everything the methods need (see :class:`Benchmark`).
+    """FDAH's split of ``images`` (§3.1) and everything its methods need.
 
     ``n_queries`` draws that many of the protocol's queries (``None``: all of them);
     ``symmetric_train`` and ``shallow_train`` are capped at the training set's size;
@@ -162,130 +110,114 @@ def prepare_benchmark(images: ImageDataset, paper_dataset: str, seed: int, *, n_
     features = None if feature_source is None else extract_features(
         images, np.arange(len(images)), feature_source, train_indices=protocol.train, seed=seed, device=device,
         progress=progress, **(feature_options or {}))
+    training_sets = {SUBSET: subset, **({} if features is None else {FEATURES_FIT: fit_items})}
     return Benchmark(name=images.name, paper_dataset=paper_dataset, images=images, split=split,
-                     symmetric_split=replace(split, train=subset), sample_size=m, features=features,
-                     shallow_fit_items=fit_items, seed=seed)
+                     training_sets=training_sets, features=features, sample_size=m, seed=seed)
 
 
-def _deep_method(name: str, sample_size: int, settings: DeepSettings, fdah: FDAHSettings) -> HashingMethod:
-    if name == "ADSH":
-        return ADSH(sample_size=sample_size, epochs_per_round=settings.epochs_per_round)
-    if name == "FDAH":
-        return FDAH(gamma1=fdah.gamma1, gamma2=fdah.gamma2, gamma3=fdah.gamma3,
-                    sample_size=fdah.sample_size or sample_size, epochs_per_round=settings.epochs_per_round)
-    return _SYMMETRIC_CLASSES[name]()
+@dataclass
+class FDAHData:
+    """The datasets of a run: the single-label ones (Fashion-MNIST, CIFAR-10 when given), the multi-label
+    one (NUS-WIDE when given, else the mosaic set), and Table 2's (a seeded subset of the last
+    single-label dataset, or all of it)."""
+
+    single_label: list[ImageDataset]
+    multi_label: ImageDataset
+    table2: ImageDataset
 
 
-def _with_progress(plan: list, description: str, progress: bool) -> Iterator:
-    return iter(tqdm(plan, desc=description, disable=not progress))
+def load_data(p: Mapping[str, object]) -> FDAHData:
+    """The chapter's datasets from its parameters ``p`` (``data_root``, ``fashion_items``, ``cifar10_root``,
+    ``nus_wide_root``, ``nus_wide_options``, ``mosaic_images``, ``table2_items``, ``seeds``)."""
+    first_seed = p["seeds"][0]
+    fashion = load_dataset("fashion-mnist", p["data_root"])
+    if p["fashion_items"] is not None:
+        fashion = fashion.subset(np.sort(np.random.default_rng(first_seed).choice(len(fashion), p["fashion_items"],
+                                                                                  replace=False)))
+    single_label = [fashion] + ([load_dataset("cifar10", p["cifar10_root"])] if p["cifar10_root"] else [])
+    multi = (load_dataset("nus-wide", p["nus_wide_root"], **p["nus_wide_options"]) if p["nus_wide_root"]
+             else load_dataset("fashion-mosaic", p["data_root"], n_images=p["mosaic_images"], seed=first_seed))
+    source, items = single_label[-1], p["table2_items"]
+    table2 = source if items is None or items >= len(source) else source.subset(
+        np.sort(np.random.default_rng(first_seed).choice(len(source), items, replace=False)))
+    return FDAHData(single_label, multi, table2)
 
 
-def table1_runs(benchmark: Benchmark, bits: Sequence[int], settings: DeepSettings,
-                fdah: FDAHSettings = FDAHSettings(), methods: Sequence[str] = TABLE1_METHODS,
-                radius: int = 2) -> list[RunResult]:
-    """Every method of Table 1 at every code length on ``benchmark`` (one seed: the benchmark's).
-
-    Shallow methods fit on the benchmark's features; DPSH, DSDH, DDSH train on its symmetric
-    subset; ADSH and FDAH on the whole training set, m items per round, and rank the database by
-    their learned codes.
-    """
-    unknown = sorted(set(methods) - set(TABLE1_METHODS))
-    if unknown:
-        raise ValueError(f"methods: unknown {unknown}; expected some of {', '.join(TABLE1_METHODS)}")
-    if benchmark.features is None and set(methods) & set(SHALLOW):
-        raise ValueError("methods: the shallow methods need features; prepare the benchmark with a feature_source")
-    results = []
-    plan = [(method, n_bits) for method in methods for n_bits in bits]
-    for method, n_bits in _with_progress(plan, f"Table 1, {benchmark.name}", settings.progress):
-        common = {"dataset": benchmark.name, "seed": benchmark.seed, "radius": radius}
-        if method in SHALLOW:
-            results.append(run_shallow(method, n_bits, benchmark.features, benchmark.images.labels, benchmark.split,
-                                       benchmark.shallow_fit_items, **common))
-        elif method in SYMMETRIC:
-            results.append(run_deep(_deep_method(method, benchmark.sample_size, settings, fdah), benchmark.images,
-                                    benchmark.symmetric_split, n_bits, **common,
-                                    **settings.train_options(settings.symmetric_epochs)))
-        else:
-            results.append(run_deep(_deep_method(method, benchmark.sample_size, settings, fdah), benchmark.images,
-                                    benchmark.split, n_bits, **common,
-                                    **settings.train_options(settings.asymmetric_epochs)))
-    return results
+def deep_settings(p: Mapping[str, object]) -> DeepSettings:
+    """What every network of the chapter shares, from its parameters ``p``; the epoch roles of
+    :func:`method_specs` (``rounds`` counts the engine's epochs: rounds × passes per round)."""
+    return DeepSettings(backbone=p["backbone"], backbone_options=p["backbone_options"],
+                        pretrained_weights=p["pretrained_weights"], device=p["device"],
+                        learning_rate=p["learning_rate"], epochs_per_round=p["epochs_per_round"],
+                        epochs={"symmetric": p["symmetric_epochs"], "whole": p["whole_training_epochs"],
+                                "rounds": p["rounds"] * p["epochs_per_round"]}, progress=p["progress"])
 
 
-def whole_training_runs(benchmark: Benchmark, bits: Sequence[int], settings: DeepSettings,
-                        radius: int = 2) -> list[RunResult]:
-    """DPSH-A, DSDH-A and DDSH-A: the symmetric methods on the whole training set (Table 2)."""
-    results = []
-    plan = [(method, n_bits) for method in SYMMETRIC for n_bits in bits]
-    for method, n_bits in _with_progress(plan, f"Table 2, {benchmark.name}", settings.progress):
-        results.append(run_deep(_SYMMETRIC_CLASSES[method](), benchmark.images, benchmark.split, n_bits,
-                                dataset=benchmark.name, seed=benchmark.seed, radius=radius, name=f"{method}-A",
-                                **settings.train_options(settings.whole_training_epochs)))
-    return results
+def prepare_benchmarks(data: FDAHData, p: Mapping[str, object],
+                       seed: int) -> tuple[list[Benchmark], Benchmark]:
+    """Table 1's benchmarks (each single-label dataset, then the multi-label one) and Table 2's, for ``seed``."""
+    common = {"n_queries": p["n_queries"], "shallow_train": p["shallow_train"]}
+    features = {"feature_source": p["feature_source"], "feature_options": p["feature_options"],
+                "device": p["device"], "progress": p["progress"]}
+    on_nus_wide = data.multi_label.name == "nus-wide"
+    table1 = [prepare_benchmark(images, images.name, seed, symmetric_train=p["symmetric_train"],
+                                sample_size=p["query_sample"], **common, **features) for images in data.single_label]
+    table1.append(prepare_benchmark(
+        data.multi_label, "nus-wide", seed, **common, **features,
+        symmetric_train=p["nus_wide_symmetric_train"] if on_nus_wide else p["mosaic_symmetric_train"],
+        sample_size=p["nus_wide_query_sample"] if on_nus_wide else p["mosaic_query_sample"]))
+    table2 = prepare_benchmark(data.table2, data.table2.name, seed, symmetric_train=p["symmetric_train"],
+                               sample_size=p["query_sample"], feature_source=None, **common)
+    return table1, table2
 
 
-def sensitivity_runs(benchmark: Benchmark, n_bits: int, settings: DeepSettings, fdah: FDAHSettings,
-                     gamma1_values: Sequence[float], sample_sizes: Sequence[int], reuse: RunResult | None = None,
-                     gamma2_values: Sequence[float] = (), gamma3_values: Sequence[float] = ()) -> pd.DataFrame:
-    """FDAH's mAP with one hyper-parameter moved at a time: γ1, then m (Fig. 4), then γ2 and γ3 (§3.2).
-
-    Columns: parameter (``"gamma1"``, ``"m"``, ``"gamma2"``, ``"gamma3"``), value, map,
-    training_seconds, seed. ``reuse`` is a result of FDAH at the defaults and ``n_bits`` (from
-    Table 1), used where a point of a sweep is the default instead of training it again.
-    """
+def sweeps(benchmark: Benchmark, fdah: FDAHSettings, grids: Mapping[str, Sequence[float]]) -> list[Sweep]:
+    """FDAH with one of γ1, m, γ2, γ3 moved over ``grids[parameter]`` (m: sizes above the training set left out)."""
     default_m = fdah.sample_size or benchmark.sample_size
-    plan = ([("gamma1", float(value), replace(fdah, gamma1=float(value))) for value in gamma1_values]
-            + [("m", int(value), replace(fdah, sample_size=int(value))) for value in sample_sizes]
-            + [("gamma2", float(value), replace(fdah, gamma2=float(value))) for value in gamma2_values]
-            + [("gamma3", float(value), replace(fdah, gamma3=float(value))) for value in gamma3_values])
-    rows = []
-    for parameter, value, varied in _with_progress(plan, f"Fig. 4, {benchmark.name}", settings.progress):
-        is_default = (replace(varied, sample_size=varied.sample_size or default_m)
-                      == replace(fdah, sample_size=default_m))
-        if is_default and reuse is not None:
-            result = reuse
-        else:
-            result = run_deep(_deep_method("FDAH", default_m, settings, varied), benchmark.images, benchmark.split,
-                              n_bits, dataset=benchmark.name, seed=benchmark.seed,
-                              **settings.train_options(settings.asymmetric_epochs))
-        rows.append({"parameter": parameter, "value": value, "map": result.map,
-                     "training_seconds": result.training_seconds, "seed": benchmark.seed})
-    return pd.DataFrame(rows, columns=["parameter", "value", "map", "training_seconds", "seed"])
+    defaults = {"gamma1": fdah.gamma1, "m": default_m, "gamma2": fdah.gamma2, "gamma3": fdah.gamma3}
+
+    def spec_at(parameter: str) -> object:
+        field = "sample_size" if parameter == "m" else parameter
+        return lambda value: method_specs(FDAHSettings(**{**fdah.__dict__, field: value}))["FDAH"]
+
+    return [Sweep(parameter, [int(v) if parameter == "m" else float(v) for v in grids.get(parameter, [])
+                              if parameter != "m" or v <= len(benchmark.split.train)],
+                  defaults[parameter], spec_at(parameter))
+            for parameter in ("gamma1", "m", "gamma2", "gamma3")]
 
 
-class Cells:
-    """Values of a :func:`~hashkit.experiments.runs.summarise` table by method, dataset and code length.
-
-    A cell the run did not produce is NaN, which makes a claim that needs it "not testable here".
-    """
-
-    def __init__(self, summary: pd.DataFrame) -> None:
-        self.summary = summary.set_index(["method", "dataset", "bits"]).sort_index()
-
-    def __call__(self, method: str, dataset: str, n_bits: int, value: str = "map_mean") -> float:
-        key = (method, dataset, n_bits)
-        return float(self.summary.loc[key, value]) if key in self.summary.index else float("nan")
-
-    def datasets(self) -> list[str]:
-        return list(dict.fromkeys(self.summary.index.get_level_values("dataset")))
-
-    def bits(self) -> list[int]:
-        return sorted(set(self.summary.index.get_level_values("bits")))
+DEVIATIONS = [
+    Deviation("backbone", "CNN-F, ImageNet weights, all layers fine-tuned",
+              lambda p: f"{p['backbone']} {p['backbone_options']}"
+              + (f", weights {p['pretrained_weights']}" if p["pretrained_weights"] else ", from scratch")),
+    Deviation("image size", "224 × 224 (resized)", lambda p: "the dataset's own (28 × 28 Fashion-MNIST, 56 × 56 mosaics)"),
+    Deviation("training length", "150 iterations (ADSH / FDAH: 50 rounds × 3 epochs)",
+              lambda p: f"DPSH/DSDH/DDSH {p['symmetric_epochs']} epochs; -A {p['whole_training_epochs']}; "
+                        f"ADSH/FDAH {p['rounds']} rounds × {p['epochs_per_round']} epochs"),
+    Deviation("optimiser", "learning rate tuned in 1e-6 … 1e-2, batch 128",
+              lambda p: f"Adam, learning rate {p['learning_rate']:g}, batch 128"),
+    Deviation("shallow features", "CNN-F (ImageNet) features, whole training set",
+              lambda p: f"{p['feature_source']} features {p['feature_options']}, {p['shallow_train']:,} training items"),
+    Deviation("queries", "all (10,000 on Fashion-MNIST)",
+              lambda p: "all" if p["n_queries"] is None else f"{p['n_queries']:,} drawn from them"),
+    Deviation("NUS-WIDE", "190,000+ training images, 2,100 queries",
+              lambda p: "NUS-WIDE files given" if p["nus_wide_root"]
+              else f"not available offline: the mosaic set ({p['multi_label_images']:,} images)"),
+    Deviation("CIFAR-10", "59,000 training images, 1,000 queries",
+              lambda p: "CIFAR-10 files given" if p["cifar10_root"] else "not run (no files given); the paper's numbers shown"),
+    Deviation("Table 2 data", "CIFAR-10, 59,000 training images",
+              lambda p: f"{p['table2_dataset']}, {p['table2_size']:,} images"
+              + (" (a seeded subset)" if p["table2_items"] else "")),
+    Deviation("seeds", "one run, none stated", lambda p: ", ".join(map(str, p["seeds"]))),
+    Deviation("device", "GPU", lambda p: p["device"]),
+]
 
 
 def _lowest_and_highest(cells: Cells, group: Sequence[str], rivals: Sequence[str], datasets: Sequence[str],
                         bits: Sequence[int]) -> list[tuple[str, float, float]]:
-    """Per (dataset, bits): the lowest mAP in ``group`` and the highest among ``rivals`` (NaN if one is missing)."""
-    return [(f"{dataset} {n_bits}", _lowest([cells(m, dataset, n_bits) for m in group]),
-             _highest([cells(m, dataset, n_bits) for m in rivals])) for dataset in datasets for n_bits in bits]
-
-
-def _lowest(values: Sequence[float]) -> float:
-    return float(np.min(values))  # numpy's min, unlike Python's, is NaN when any value is
-
-
-def _highest(values: Sequence[float]) -> float:
-    return float(np.max(values))
+    """Per (dataset, bits): the lowest mAP in ``group`` and the highest among ``rivals``."""
+    return [(f"{dataset} {n_bits}", lowest(cells(m, dataset, n_bits) for m in group),
+             highest(cells(m, dataset, n_bits) for m in rivals)) for dataset in datasets for n_bits in bits]
 
 
 @dataclass(frozen=True)
@@ -319,7 +251,7 @@ def fdah_claims(table1: pd.DataFrame, table2: pd.DataFrame, sensitivity: pd.Data
     ``table1`` and ``table2`` are :func:`~hashkit.experiments.runs.summarise` tables over
     ``["method", "dataset", "bits"]`` of ``map``, ``precision``, ``recall``, ``f1`` (Table 1) and
     ``map``, ``training_seconds`` (Table 2); ``sensitivity`` the mean over seeds of
-    :func:`sensitivity_runs` (``parameter`` in ``gamma1``, ``m``, ``gamma2``, ``gamma3``).
+    :func:`~hashkit.experiments.grid.sweep_runs` over :func:`sweeps` (``parameter`` in ``gamma1``, ``m``, ``gamma2``, ``gamma3``).
     ``single_label`` names the datasets that stand for the paper's single-label ones (Fashion-MNIST,
     CIFAR-10 when given), ``multi_label`` the one for NUS-WIDE; every one of them enters the
     verdicts. ``table2_dataset`` is the dataset of Table 2. :class:`Margins` holds the margins.
@@ -351,7 +283,7 @@ def fdah_claims(table1: pd.DataFrame, table2: pd.DataFrame, sensitivity: pd.Data
         "Within Hamming radius 2, FDAH has the highest precision, recall and F-measure at every code length.",
         "§3.2, Figs. 2–3",
         not_below([(f"{d} {b} {metric}", cells("FDAH", d, b, f"{metric}_mean"),
-                    _highest([cells(m, d, b, f"{metric}_mean") for m in others]))
+                    highest([cells(m, d, b, f"{metric}_mean") for m in others]))
                    for d in single_label for b in bits for metric in ("precision", "recall", "f1")],
                   tolerance=margins.tie, left="FDAH", right="best other")))
     claims.append(checked(
@@ -388,7 +320,7 @@ def _table2_claims(cells: Cells, dataset: str, margins: Margins) -> list[Claim]:
                        at_most([ratio("FDAH")], threshold=margins.growth, what="time ratio", digits=2)), timed=True),
         checked("FDAH reaches the highest accuracy of Table 2's methods.", "§3.2, Table 2",
                 not_below([(f"{b} bits", cells("FDAH", dataset, b),
-                            _highest([cells(m, dataset, b) for m in TABLE2_METHODS if m != "FDAH"])) for b in bits],
+                            highest([cells(m, dataset, b) for m in TABLE2_METHODS if m != "FDAH"])) for b in bits],
                           tolerance=margins.tie, left="FDAH", right="best other")),
     ]
 

@@ -1,28 +1,21 @@
 """One retrieval run — a method at one code length, one seed, on one split — and tables of many.
 
-:func:`run_shallow` fits a :mod:`hashkit.shallow` estimator on features, :func:`run_deep` trains a
-:mod:`hashkit.deep` method on images; both return a :class:`RunResult` scored the same way
-(GUIDE §3): mAP over the whole database with stable tie order, and precision, recall and F1
-within a Hamming radius. :func:`results_frame` puts many results in one long table (a row per
-run), :func:`summarise` takes mean and standard deviation over seeds, and :func:`mean_std_text`
-writes them as the book's tables show them.
+A :class:`RunResult` is what :func:`hashkit.experiments.methods.score` gives for any method, scored
+by :func:`score_codes` (GUIDE §3): mAP over the whole database with stable tie order, and
+precision, recall and F1 within a Hamming radius. :func:`results_frame` puts many results in one
+long table (a row per run), :func:`summarise` takes mean and standard deviation over seeds, and
+:func:`mean_std_text` writes them as the book's tables show them.
 """
 
 from __future__ import annotations
 
-import inspect
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from hashkit.data import ImageDataset, Split
-from hashkit.deep.engine import retrieval_codes, train
-from hashkit.deep.method import HashingMethod
 from hashkit.index import HammingIndex
 from hashkit.metrics import hamming_radius_metrics, mean_average_precision
-from hashkit.shallow import METHODS
 
 RESULT_COLUMNS = ("method", "dataset", "bits", "seed", "map", "precision", "recall", "f1",
                   "training_seconds", "images_per_second")
@@ -63,49 +56,6 @@ def score_codes(query_codes: np.ndarray, database_codes: np.ndarray, query_label
     return {"map": mean_average_precision(query_codes, database_codes, query_labels, database_labels),
             "precision": float(within["precision"].iloc[0]), "recall": float(within["recall"].iloc[0]),
             "f1": float(within["f1"].iloc[0])}
-
-
-def run_shallow(method: str, n_bits: int, features: np.ndarray, labels: np.ndarray, split: Split,
-                fit_items: np.ndarray, *, dataset: str, seed: int = 0, radius: int = 2) -> RunResult:
-    """Fit the shallow ``method`` (a name of :data:`hashkit.shallow.METHODS`) and score it.
-
-    ``features`` and ``labels`` are indexed by dataset item; the estimator fits on ``fit_items``
-    (their labels are used only by supervised methods), then encodes ``split.query`` and
-    ``split.database``. ``training_seconds`` is the fit's wall time. Estimators that draw random
-    numbers get ``seed``.
-    """
-    if method not in METHODS:
-        raise ValueError(f"method: expected one of {', '.join(sorted(METHODS))}, got {method!r}")
-    estimator_class = METHODS[method]
-    takes_seed = "seed" in inspect.signature(estimator_class).parameters
-    estimator = estimator_class(n_bits, **({"seed": seed} if takes_seed else {}))
-    started = time.perf_counter()
-    estimator.fit(features[fit_items], labels[fit_items])
-    training_seconds = time.perf_counter() - started
-    query_codes = estimator.encode(features[split.query])
-    database_codes = estimator.encode(features[split.database])
-    scores = score_codes(query_codes, database_codes, labels[split.query], labels[split.database], radius)
-    return RunResult(method=method, dataset=dataset, bits=n_bits, seed=seed, radius=radius,
-                     training_seconds=training_seconds, query_codes=query_codes, database_codes=database_codes,
-                     **scores)
-
-
-def run_deep(method: HashingMethod, images: ImageDataset, split: Split, n_bits: int, *, dataset: str,
-             seed: int = 0, radius: int = 2, name: str | None = None, **train_options: object) -> RunResult:
-    """Train ``method`` on ``split.train`` with :func:`hashkit.deep.engine.train` and score it.
-
-    Queries are encoded by the network; the database by
-    :meth:`~hashkit.deep.engine.TrainedModel.codes_for_database` (an asymmetric method's learned
-    codes). ``name`` labels the result (default: the method's name, e.g. ``"DPSH-A"`` for a
-    variant); ``train_options`` go to :func:`~hashkit.deep.engine.train`.
-    """
-    trained = train(method, images, split, n_bits, seed=seed, **train_options)
-    query_codes, database_codes = retrieval_codes(trained, images, split)
-    scores = score_codes(query_codes, database_codes, images.labels[split.query], images.labels[split.database],
-                         radius)
-    return RunResult(method=name or method.name, dataset=dataset, bits=n_bits, seed=seed, radius=radius,
-                     training_seconds=trained.training_seconds, images_per_second=trained.images_per_second,
-                     query_codes=query_codes, database_codes=database_codes, history=trained.history, **scores)
 
 
 def code_geometry(result: RunResult, radius: int) -> dict:
