@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from hashkit.claims import DOES_NOT_HOLD, HOLDS, NOT_TESTABLE
-from hashkit.experiments.fdah import SHALLOW, SYMMETRIC, TABLE1_METHODS, WHOLE_TRAINING, fdah_claims
+from hashkit.experiments.fdah import SHALLOW, SYMMETRIC, TABLE1_METHODS, WHOLE_TRAINING
+from hashkit.experiments.fdah_claims import fdah_claims
 
 BITS = (12, 24, 32, 48)
 SINGLE, MULTI = "fashion-mnist", "fashion-mosaic"

@@ -8,7 +8,7 @@
 * :mod:`hashkit.experiments.runs` — one scored run, tables of many, mean ± std over seeds;
 * :mod:`hashkit.experiments.paper` — the papers' transcribed numbers, and tables with ours beside them;
 * :mod:`hashkit.experiments.diagnostics` — bit usage, learning curves, the offset objective;
-* :mod:`hashkit.experiments.fdah` — FDAH's declarations.
+* :mod:`hashkit.experiments.fdah`, :mod:`hashkit.experiments.fdah_claims` — FDAH's declarations and claims.
 """
 
 from hashkit.experiments.grid import Deviation, Sweep, deviations_table, run_grid, seconds_table, sizes_table, sweep_runs
