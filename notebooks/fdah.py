@@ -356,7 +356,7 @@ display(Markdown(
 # %% tags=["hide-input"]
 offset_table = offset_summary(curves, trend_benchmark.images.labels[trend_benchmark.split.train], trend_bits)
 save_table(offset_table[~offset_table["quantity"].str.contains("time")], out_dir, "offset_optimum")
-offset_table.set_index("quantity").round(3)
+offset_table.set_index("quantity").style.format(precision=3)
 
 # %% [markdown]
 # Precision within radius 2 near the paper's needs a query's code to land within two bits of its
@@ -403,7 +403,7 @@ save_figure(figure, out_dir, "timing_table2_training_time")
 # and regression terms; m is how many training images the network trains on per round, and so how
 # much of the training set it sees over a run.
 
-# %% tags=["remove-stderr"]
+# %% tags=["hide-input", "remove-stderr"]
 with clock.section("Fig. 4"):
     grids = {"gamma1": gamma1_grid, "m": m_grid, "gamma2": gamma2_grid, "gamma3": gamma3_grid}
     sweep_frame = pd.concat([
@@ -429,7 +429,7 @@ save_figure(figure, out_dir, "fig4_sensitivity")
 # "much more time" — and `hashkit.experiments.fdah_claims.Margins` gives the reason for each. A
 # claim that this run cannot test says why.
 
-# %%
+# %% tags=["hide-input"]
 sweep_means = sweep_frame.groupby(["parameter", "value"], as_index=False)["map"].mean()
 checked_claims = fdah_claims(table1, table2, sweep_means,
                              single_label=[images.name for images in datasets.single_label],

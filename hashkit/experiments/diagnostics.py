@@ -113,4 +113,5 @@ def offset_summary(curves: pd.DataFrame, train_labels: np.ndarray, n_bits: int) 
               int(last.loc[method, "constant database bits"])) for method in last.index]
     rows += [(f"{method} share of training time in its discrete update", float(last.loc[method, "update share"]))
              for method in last.index]
-    return pd.DataFrame(rows, columns=["quantity", "value"])
+    # object values, so that counts print as counts beside the shares
+    return pd.DataFrame(rows, columns=["quantity", "value"], dtype=object)
