@@ -343,7 +343,8 @@ def execute_chapter(chapter: Chapter, parameters: Mapping[str, object], kernel: 
                                                   "PYTHONPATH": _kernel_python_path()}):
             papermill.execute_notebook(str(input_path), str(output_path), parameters=parameters,
                                        kernel_name=kernel, cwd=str(chapter.staging), progress_bar=False)
-        _present_parameters(output_path, chapter.declarations(), parameters)
+        _present_parameters(output_path, chapter_declarations(notebook, str(chapter.source.relative_to(chapter.root))),
+                            parameters)
         _swap_in(chapter, output_path, chapter.staging / chapter.out_dir_relative,
                  {"key": key, "parameters": parameters, "inputs": inputs.read_log(inputs_log)})
     except papermill.PapermillExecutionError as error:

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, TypeAdapter
-from pydantic import ValidationError
+from pydantic import (AfterValidator, Field, NonNegativeFloat, NonNegativeInt, PositiveFloat, PositiveInt, TypeAdapter,
+                      ValidationError)
 
 # The parameters every chapter may be given book-wide; a chapter that has no use for one (chapter 0
 # trains no network, so ``device`` means nothing there) does not declare it and is not given it.

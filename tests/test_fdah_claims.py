@@ -49,20 +49,20 @@ def verdicts(numbers: dict) -> dict[str, str]:
     return {text: claim.verdict for text, claim in claims_of(numbers).items()}
 
 
+def matching(frame: pd.DataFrame, where: dict) -> np.ndarray:
+    return np.logical_and.reduce([frame[key] == wanted for key, wanted in where.items()])
+
+
 def setting(table: str, column: str, new_value: float, **where: object) -> Callable[[dict], None]:
     def change(numbers: dict) -> None:
-        frame = numbers[table]
-        rows = np.logical_and.reduce([frame[key] == wanted for key, wanted in where.items()])
-        frame.loc[rows, column] = new_value
+        numbers[table].loc[matching(numbers[table], where), column] = new_value
 
     return change
 
 
 def dropping(table: str, **where: object) -> Callable[[dict], None]:
     def change(numbers: dict) -> None:
-        frame = numbers[table]
-        rows = np.logical_and.reduce([frame[key] == wanted for key, wanted in where.items()])
-        numbers[table] = frame[~rows]
+        numbers[table] = numbers[table][~matching(numbers[table], where)]
 
     return change
 

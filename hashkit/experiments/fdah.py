@@ -15,7 +15,7 @@ Its claims are in :mod:`hashkit.experiments.fdah_claims`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -176,7 +176,7 @@ def sweeps(benchmark: Benchmark, fdah: FDAHSettings, grids: Mapping[str, Sequenc
 
     def spec_at(parameter: str) -> object:
         field = "sample_size" if parameter == "m" else parameter
-        return lambda value: method_specs(FDAHSettings(**{**fdah.__dict__, field: value}))["FDAH"]
+        return lambda value: method_specs(replace(fdah, **{field: value}))["FDAH"]
 
     return [Sweep(parameter, [int(v) if parameter == "m" else float(v) for v in grids.get(parameter, [])
                               if parameter != "m" or v <= len(benchmark.split.train)],
