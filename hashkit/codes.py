@@ -50,6 +50,30 @@ def check_codes(codes: np.ndarray, name: str = "codes") -> np.ndarray:
     return codes.astype(np.int8, copy=False)
 
 
+def check_item_codes(codes: np.ndarray, name: str = "codes") -> np.ndarray:
+    """Database codes as a 3-D ``int8`` ±1 array ``(n_items, codes_per_item, n_bits)``.
+
+    MCH gives a database item several codes (MCH eq. 5: its distance to a query is the minimum
+    over them). A 3-D array holds them, an item with fewer distinct codes repeating one of its own
+    (a repeated code changes no minimum, so no mask is needed); a 2-D ``(n_items, n_bits)`` array
+    is one code per item and comes back as ``(n_items, 1, n_bits)``.
+    """
+    if isinstance(codes, torch.Tensor):
+        codes = codes.detach().cpu().numpy()
+    codes = np.asarray(codes)
+    if codes.ndim == 2:
+        return check_codes(codes, name)[:, None, :]
+    if codes.ndim != 3:
+        raise ValueError(
+            f"{name}: expected a 2-D array (n_items, n_bits) or a 3-D array "
+            f"(n_items, codes_per_item, n_bits), got shape {codes.shape}"
+        )
+    if codes.shape[1] == 0:
+        raise ValueError(f"{name}: 3-D codes need at least one code per item, got shape {codes.shape}")
+    n_items, codes_per_item, n_bits = codes.shape
+    return check_codes(codes.reshape(n_items * codes_per_item, n_bits), name).reshape(codes.shape)
+
+
 def to_bits(codes: np.ndarray) -> np.ndarray:
     """{0, 1} ``uint8`` bits from ±1 codes (``+1 -> 1``, ``-1 -> 0``)."""
     return (check_codes(codes) > 0).astype(np.uint8)

@@ -33,7 +33,7 @@ import pandas as pd
 
 from hashkit.artifacts import atomic_path
 from hashkit.checks import check_positive_int
-from hashkit.codes import check_codes, hamming_distances, pack
+from hashkit.codes import check_codes, check_item_codes, hamming_distances, pack
 
 FORMAT_NAME = "hashkit-index"
 FORMAT_VERSION = 1
@@ -612,6 +612,27 @@ class _BucketScan:
         return self._by_distance[self._starts[radius] : self._starts[radius + 1]]
 
 
+def multi_code_index(database_codes: np.ndarray) -> BucketIndex:
+    """A :class:`BucketIndex` over database items given as the metrics take them.
+
+    ``database_codes`` is ``(n_items, n_bits)`` (one code per item) or ``(n_items, codes_per_item,
+    n_bits)`` (MCH: several codes per item, an item with fewer repeating one of its own). Code ``j``
+    of item ``i`` goes into the index with item id ``i``, so ids index the database labels, as
+    :func:`hashkit.metrics.f1_bucket_curve` expects. Repeated (item, code) pairs are added once:
+    padding adds no bucket member.
+    """
+    codes = check_item_codes(database_codes, "database_codes")
+    n_items, codes_per_item, n_bits = codes.shape
+    index = BucketIndex(n_bits)
+    keys = _code_words(codes.reshape(n_items * codes_per_item, n_bits))[:, 0]
+    item_ids = np.repeat(np.arange(n_items, dtype=np.int64), codes_per_item)
+    if codes_per_item > 1:
+        pairs = np.unique(np.stack([item_ids.astype(np.uint64), keys], axis=1), axis=0)
+        item_ids, keys = pairs[:, 0].astype(np.int64), pairs[:, 1]
+    index._add_keys(keys, item_ids)
+    return index
+
+
 def radius_profile(query_codes: np.ndarray, database_codes: np.ndarray, max_radius: int) -> pd.DataFrame:
     """What a bucket search meets at each Hamming radius ``r = 0 .. max_radius``, averaged over queries.
 
@@ -619,21 +640,32 @@ def radius_profile(query_codes: np.ndarray, database_codes: np.ndarray, max_radi
     ``addresses within r`` (their running sum, what a full probe of the ball costs);
     ``non-empty buckets within r`` and ``items within r`` (means over the queries). It shows how
     far Algorithm 1 must go, and how many empty addresses it probes on the way.
+
+    ``database_codes`` is ``(n_items, n_bits)`` or, for items with several codes (MCH),
+    ``(n_items, codes_per_item, n_bits)``, padded by repeating an item's own code. A bucket is a
+    distinct code over all items' codes; an item is within ``r`` when its nearest code is (MCH
+    eq. 5), and counts once however many of its codes are.
     """
-    database_codes = check_codes(database_codes, "database_codes")
-    n_bits = database_codes.shape[1]
+    item_codes = check_item_codes(database_codes, "database_codes")
+    n_items, codes_per_item, n_bits = item_codes.shape
     query_codes = _check_codes_width(query_codes, n_bits, "query_codes")
     if isinstance(max_radius, bool) or not isinstance(max_radius, Integral) or not 0 <= max_radius <= n_bits:
         raise ValueError(f"max_radius: expected an integer in 0..{n_bits}, got {max_radius!r}")
-    bucket_codes, bucket_sizes = np.unique(database_codes, axis=0, return_counts=True)
+    bucket_codes, bucket_of_code = np.unique(
+        item_codes.reshape(n_items * codes_per_item, n_bits), axis=0, return_inverse=True
+    )
+    # items with the same set of buckets are at the same distance: count each set once, weighted
+    item_buckets = np.sort(bucket_of_code.reshape(n_items, codes_per_item), axis=1)
+    bucket_sets, set_sizes = np.unique(item_buckets, axis=0, return_counts=True)
     buckets_at = np.zeros(n_bits + 1)
     items_at = np.zeros(n_bits + 1)
-    # Chunks keep the (queries x buckets) distance matrix near 16 M entries.
-    chunk = max(1, (1 << 24) // max(1, len(bucket_codes)))
+    # Chunks keep the (queries x buckets) and (queries x bucket sets x codes) matrices near 16 M entries.
+    chunk = max(1, (1 << 24) // max(1, len(bucket_codes), bucket_sets.size))
     for start in range(0, len(query_codes), chunk):
-        distances = hamming_distances(query_codes[start:start + chunk], bucket_codes).ravel()
-        buckets_at += np.bincount(distances, minlength=n_bits + 1)
-        items_at += np.bincount(distances, weights=np.tile(bucket_sizes, len(distances) // len(bucket_sizes)),
+        distances = hamming_distances(query_codes[start:start + chunk], bucket_codes)
+        set_distances = distances[:, bucket_sets].min(axis=2)
+        buckets_at += np.bincount(distances.ravel(), minlength=n_bits + 1)
+        items_at += np.bincount(set_distances.ravel(), weights=np.tile(set_sizes, len(set_distances)),
                                 minlength=n_bits + 1)
     radii = np.arange(max_radius + 1)
     addresses = np.array([math.comb(n_bits, int(radius)) for radius in radii], dtype=np.float64)

@@ -5,22 +5,28 @@ Conventions (GUIDE §3), shared by every function here:
 * **Codes** are ±1 arrays checked by :func:`hashkit.codes.check_codes`. Query codes and database
   codes are separate arguments because asymmetric methods (ADSH, FDAH) rank the database by their
   *learned* database codes B, not by the network's codes (§3.8).
+* **Several codes per item** (MCH): database codes may be a 3-D array
+  ``(n_items, codes_per_item, n_bits)``; an item with fewer distinct codes repeats one of its own.
+  An item's Hamming distance to a query is the minimum over its codes (MCH eq. 5), and each item
+  counts once in every metric: database labels, ranks, N, K and the Hamming ball are all in items.
+  A 2-D ``(n_items, n_bits)`` array is one code per item. Queries always hold one code each.
 * **Labels** are either multi-hot ``(n, n_classes)`` 0/1 arrays or 1-D integer class ids; both
   sides must use the same form. A query and a database item are *relevant* to each other when they
   share at least one label (multi-hot dot product > 0, §3.2).
 * **Ranking** is by Hamming distance, ascending. Ties (which dominate at 12–48 bits, §3.5) are
   broken by ``tie_order``: ``"stable"`` (default) ranks equal distances by ascending database index;
   ``"shuffle"`` ranks them by their position in :func:`tie_permutation` ``(n_database, seed)``,
-  i.e. a random tie order that the same ``seed`` reproduces.
+  i.e. a random tie order that the same ``seed`` reproduces. Both order items, not codes.
 * **Averaging** is over queries. A query with no relevant item in the whole database has recall 0;
   a retrieved set that is empty has precision 0 (§3.7); F1 is formed per query,
   ``2PR / (P + R)`` (0 when ``P + R = 0``), and then averaged, here and in the F1-bucket curve.
 
-Everything is batched: queries are processed in chunks whose distance matrix stays small
-(``_CHUNK_ELEMENTS``), and each chunk is ranked with one stable ``argsort`` on ``uint8`` distances
-(``uint16`` above 255 bits), which numpy performs as a linear-time radix sort. That choice was
-measured: sorting 2,000 × 50,000 distances took 0.3 s this way, 1.7 s with torch's stable sort and
-2.6 s with numpy on ``int32`` distances (2 cores).
+Everything is batched: queries are processed in chunks whose distance matrix (to every code of
+every item, before the minimum per item) stays small (``_CHUNK_ELEMENTS``), and each chunk is
+ranked with one stable ``argsort`` on ``uint8`` distances (``uint16`` above 255 bits), which numpy
+performs as a linear-time radix sort. That choice was measured: sorting 2,000 × 50,000 distances
+took 0.3 s this way, 1.7 s with torch's stable sort and 2.6 s with numpy on ``int32`` distances
+(2 cores).
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from hashkit.checks import check_positive_int
-from hashkit.codes import check_codes
+from hashkit.codes import check_codes, check_item_codes
 
 if TYPE_CHECKING:  # the annotation only: importing the index at run time would pull in faiss
     from hashkit.index import BucketIndex
@@ -215,7 +221,12 @@ def f1_bucket_curve(
     ``bucket_index.search(query_codes, K)``; its retrieved items (item ids index ``database_labels``)
     give a per-query precision (0 if nothing was retrieved), recall (0 if no database item is
     relevant) and F1 = 2PR / (P + R), each averaged over queries, as are the non-empty buckets visited
-    and the bucket addresses probed. MCH plots ``f1`` against ``buckets_visited`` in ascending K.
+    and the bucket addresses probed. Items with several codes: build the index with
+    :func:`hashkit.index.multi_code_index`.
+
+    MCH's search cost is the number of bucket *addresses* probed (its §2.1 argument counts the
+    addresses a growing radius flips to, empty or not), so the book plots ``f1`` against
+    ``buckets_probed`` in ascending K, and keeps both columns in its tables.
     """
     query_codes = _check_nonempty(check_codes(query_codes, "query_codes"), "query_codes")
     query_labels, database_labels = _check_label_pair(query_labels, database_labels, len(query_codes))
@@ -289,13 +300,17 @@ def _check_inputs(
     query_labels: np.ndarray,
     database_labels: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Validated (query codes, database codes, query labels, database labels)."""
+    """Validated (query codes, database codes, query labels, database labels).
+
+    Database codes come back 3-D, ``(n_items, codes_per_item, n_bits)``: one code per item is
+    ``codes_per_item = 1``.
+    """
     query_codes = _check_nonempty(check_codes(query_codes, "query_codes"), "query_codes")
-    database_codes = _check_nonempty(check_codes(database_codes, "database_codes"), "database_codes")
-    if query_codes.shape[1] != database_codes.shape[1]:
+    database_codes = _check_nonempty(check_item_codes(database_codes, "database_codes"), "database_codes")
+    if query_codes.shape[1] != database_codes.shape[2]:
         raise ValueError(
             f"query_codes have {query_codes.shape[1]} bits but database_codes have "
-            f"{database_codes.shape[1]}; both must use the same code length"
+            f"{database_codes.shape[2]}; both must use the same code length"
         )
     query_labels, database_labels = _check_label_pair(
         query_labels, database_labels, len(query_codes), len(database_codes)
@@ -313,8 +328,8 @@ def _check_label_pair(
     query_labels: np.ndarray, database_labels: np.ndarray, n_queries: int, n_database: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Validated labels in the form _relevance uses: int64 class ids, or multi-hot rows as uint64 words."""
-    query_labels = _check_labels(query_labels, "query_labels", n_queries)
-    database_labels = _check_labels(database_labels, "database_labels", n_database)
+    query_labels = _check_labels(query_labels, "query_labels", n_queries, "one per query code")
+    database_labels = _check_labels(database_labels, "database_labels", n_database, "one per database item")
     if query_labels.ndim != database_labels.ndim or query_labels.shape[1:] != database_labels.shape[1:]:
         raise ValueError(
             f"query_labels {query_labels.shape} and database_labels {database_labels.shape} must "
@@ -325,10 +340,10 @@ def _check_label_pair(
     return _label_words(query_labels), _label_words(database_labels)
 
 
-def _check_labels(labels: np.ndarray, name: str, n_items: int | None) -> np.ndarray:
+def _check_labels(labels: np.ndarray, name: str, n_items: int | None, rows_are: str) -> np.ndarray:
     labels = np.asarray(labels)
     if n_items is not None and (labels.ndim == 0 or len(labels) != n_items):
-        raise ValueError(f"{name}: expected {n_items} rows (one per code), got shape {labels.shape}")
+        raise ValueError(f"{name}: expected {n_items} rows ({rows_are}), got shape {labels.shape}")
     if labels.ndim == 1 and not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"{name}: 1-D labels must be integer class ids, got dtype {labels.dtype}")
     if labels.ndim == 2 and not np.isin(labels, (0, 1)).all():
@@ -377,23 +392,31 @@ def _relevance(query_labels: np.ndarray, database_labels: np.ndarray) -> np.ndar
     return np.any(query_labels & database_labels, axis=-1)
 
 
-def _query_blocks(n_queries: int, n_database: int) -> Iterator[slice]:
-    rows = max(1, _CHUNK_ELEMENTS // n_database)
+def _query_blocks(n_queries: int, n_columns: int) -> Iterator[slice]:
+    """Slices of queries whose ``(queries x n_columns)`` matrix holds about ``_CHUNK_ELEMENTS``."""
+    rows = max(1, _CHUNK_ELEMENTS // n_columns)
     for start in range(0, n_queries, rows):
         yield slice(start, start + rows)
 
 
 def _distance_chunks(query_codes: np.ndarray, database_codes: np.ndarray) -> Iterator[tuple[slice, np.ndarray]]:
-    """Yield (query rows, Hamming distances to every database code) per chunk of queries.
+    """Yield (query rows, Hamming distance to every database item) per chunk of queries.
 
-    Distances are unsigned 8-bit (16-bit above 255 bits) so that a stable argsort is a radix sort;
-    ``d = (L - <q, b>) / 2`` from a float32 product is exact for ±1 codes.
+    ``database_codes`` is ``(n_items, codes_per_item, n_bits)``; an item's distance is the minimum
+    over its codes (MCH eq. 5). Chunks are sized by the number of codes, the width of the matrix
+    before that minimum. Distances are unsigned 8-bit (16-bit above 255 bits) so that a stable
+    argsort is a radix sort; ``d = (L - <q, b>) / 2`` from a float32 product is exact for ±1 codes.
     """
-    n_bits = query_codes.shape[1]
+    n_items, codes_per_item, n_bits = database_codes.shape
     distance_dtype = np.uint8 if n_bits <= np.iinfo(np.uint8).max else np.uint16
-    database_float = database_codes.astype(np.float32)
-    for block in _query_blocks(len(query_codes), len(database_codes)):
+    # code-major columns (code j of item i at j * n_items + i): the minimum over codes is then an
+    # elementwise minimum of contiguous (rows x n_items) slabs, not a reduction along a short axis
+    database_float = database_codes.transpose(1, 0, 2).reshape(codes_per_item * n_items, n_bits)
+    database_float = database_float.astype(np.float32)
+    for block in _query_blocks(len(query_codes), len(database_float)):
         distances = query_codes[block].astype(np.float32) @ database_float.T
+        if codes_per_item > 1:  # the nearest code has the largest inner product
+            distances = distances.reshape(len(distances), codes_per_item, n_items).max(axis=1)
         # in place: this matrix is the largest array here, and each extra pass over it costs time
         np.subtract(n_bits, distances, out=distances)
         distances *= 0.5
@@ -412,7 +435,8 @@ def _ranked_chunks(
     """Yield (query rows, relevance of each query's first ``depth`` ranked items) per chunk.
 
     The one ranking every ranked metric uses: Hamming distance ascending, ties by ``tie_order``.
-    Shuffled ties are a stable sort of the database reordered by :func:`tie_permutation`.
+    Shuffled ties are a stable sort of the database items (each with all its codes) reordered by
+    :func:`tie_permutation`.
     Relevance is computed for the ranked items only, not for the whole database.
     """
     _check_choice(tie_order, "tie_order", ("stable", "shuffle"))

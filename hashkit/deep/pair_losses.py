@@ -66,7 +66,7 @@ def label_overlap(labels_a: torch.Tensor, labels_b: torch.Tensor) -> torch.Tenso
     return shared / union.clamp_min(1)
 
 
-def pair_weights(similarity: torch.Tensor, overlap: torch.Tensor | None = None) -> torch.Tensor:
+def pair_weights(similarity: torch.Tensor, overlap: torch.Tensor | None = None, dim: int | None = None) -> torch.Tensor:
     """``w_ij`` of HashNet (its eq. 2), DCH and MMHH: similar and dissimilar pairs weigh the same in total.
 
     ``w_ij = |S| / |S_1|`` on similar pairs and ``|S| / |S_0|`` on dissimilar ones, where ``S`` is
@@ -74,16 +74,21 @@ def pair_weights(similarity: torch.Tensor, overlap: torch.Tensor | None = None) 
     further multiplied by ``overlap`` (HashNet's ``c_ij``, :func:`label_overlap`) when given. Without
     any similar (or dissimilar) pair, the other kind gets weight 1. Each kind's weights add up to
     ``|S|``, so ``mean(w * L)`` is the sum of the two kinds' mean losses. Works on pairs of any
-    shape: pass only the pairs that count (e.g. a batch's off-diagonal ones).
+    shape: pass only the pairs that count (e.g. a batch's off-diagonal ones). ``dim`` balances
+    each slice along it on its own (MCH's reward: each database item's row of pairs).
     """
-    n_pairs = similarity.numel()
-    n_similar = similarity.sum()
-    if n_similar == 0 or n_similar == n_pairs:
-        return torch.ones_like(similarity)
-    similar_weight = n_pairs / n_similar
+    if dim is None:
+        n_pairs = torch.tensor(float(similarity.numel()))
+        n_similar = similarity.sum()
+    else:
+        n_pairs = torch.tensor(float(similarity.shape[dim]))
+        n_similar = similarity.sum(dim=dim, keepdim=True)
+    one_kind = (n_similar == 0) | (n_similar == n_pairs)
+    similar_weight = n_pairs / n_similar.clamp_min(1)
     if overlap is not None:
         similar_weight = similar_weight * overlap
-    return similarity * similar_weight + (1 - similarity) * (n_pairs / (n_pairs - n_similar))
+    weights = similarity * similar_weight + (1 - similarity) * (n_pairs / (n_pairs - n_similar).clamp_min(1))
+    return torch.where(one_kind, torch.ones_like(weights), weights)
 
 
 def off_diagonal(matrix: torch.Tensor) -> torch.Tensor:
