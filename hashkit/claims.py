@@ -23,6 +23,8 @@ HOLDS = "holds"
 DOES_NOT_HOLD = "does not hold"
 NOT_TESTABLE = "not testable here"
 VERDICTS = (HOLDS, DOES_NOT_HOLD, NOT_TESTABLE)
+# A difference smaller than its measured noise: neither held nor failed ("within noise at 3 seeds").
+WITHIN_NOISE = "within noise"
 
 Labelled = tuple[str, float]  # a cell's label ("fashion-mnist, 32 bits") and its value
 Pair = tuple[str, float, float]  # a label and the two values compared there
@@ -58,8 +60,8 @@ class Claim:
     timed: bool = False
 
     def __post_init__(self) -> None:
-        if self.verdict not in VERDICTS:
-            raise ValueError(f"verdict: expected one of {', '.join(VERDICTS)}, got {self.verdict!r}")
+        if self.verdict not in VERDICTS and not self.verdict.startswith(WITHIN_NOISE):
+            raise ValueError(f"verdict: expected one of {', '.join(VERDICTS)} or {WITHIN_NOISE!r}, got {self.verdict!r}")
 
 
 def checked(claim: str, source: str, evidence: Evidence, timed: bool = False) -> Claim:
