@@ -255,7 +255,8 @@ def f1_bucket_curve(
                 precision.sum(),
                 recall.sum(),
                 sum(result.buckets_visited for result in results),
-                sum(result.buckets_probed for result in results),
+                # a Python int: past radius ~20 of 64 bits the addresses outgrow int64
+                float(sum(result.buckets_probed for result in results)),
             ]
     means = sums / len(query_codes)
     return pd.DataFrame({"k": k_values, **dict(zip(columns, means.T))})

@@ -75,6 +75,7 @@ sigma_grid: list[Fraction] = [0.3, 0.5, 0.7, 1.0]  # Table 3 and Fig. 9 (the pap
 xi_grid: list[Fraction] = [0.1, 0.3, 0.5, 0.7, 0.9, 1.0]
 sensitivity_bits: CodeLength = 32  # code length of Table 3, Figs. 8–9
 focus_classes: list[str] = ["Sandal", "Bag"]  # Fig. 9(b–c)'s classes (the paper: Airplane, Bird)
+compare_grid: bool = True  # on the mosaic: MCH-DCH on the aligned 2×2 grid too, for comparison
 progress: bool = True  # progress bars while training
 smoke: bool = False  # a minute-long run with small sizes, for the tests
 out_dir: str = "book/executed/mch"  # where tables (CSV) and figures (PNG, SVG) are written
@@ -95,10 +96,11 @@ from hashkit.claims import claims_table
 from hashkit.codes import hamming_distances
 from hashkit.deep import pair_losses
 from hashkit.experiments import beside_paper, deviations_table, paper_results, summarise
-from hashkit.experiments.mch import (DEVIATIONS, SMOKE, TABLE2_METHODS, check_focus_classes, deep_settings,
-                                     agent_summary, gain_noise, load_data, mch_settings, prepare_benchmark,
-                                     run_code_length, score_code_set, sensitivity, two_class_share)
+from hashkit.experiments.mch import (DEVIATIONS, SMOKE, TABLE2_METHODS, agent_summary, check_focus_classes,
+                                     deep_settings, gain_noise, layout_comparison, layout_row, load_data, mch_settings,
+                                     prepare_benchmark, run_code_length, score_code_set, sensitivity, two_class_share)
 from hashkit.experiments.mch_claims import mch_claims
+from hashkit.index import multi_code_index
 from hashkit.mch import fixed_boxes
 from hashkit.parameters import check_namespace, parameters_of
 from hashkit.runtime import SectionClock
@@ -263,7 +265,8 @@ save_table(f1_frame, out_dir, "f1_bucket_curves")
 paper_table2 = paper_results("mch_table2")
 columns = {dataset: (images.name if dataset == first.paper_dataset else None)
            for dataset in ("nus-wide", "ms-coco", "mir-flickr")}
-table2 = beside_paper(summary, paper_table2, "map", "map", columns, list(TABLE2_METHODS), scale=100.0)
+table2 = beside_paper(summary, paper_table2.assign(map_percent=100 * paper_table2["map"]), "map", "map_percent",
+                      columns, list(TABLE2_METHODS))
 save_table(table2.reset_index(), out_dir, "table2_map")
 table2
 
@@ -371,13 +374,31 @@ save_table(by_content, out_dir, "keep_by_content")
 by_content.round(3)
 
 # %% [markdown]
+# ### The aligned grid, for comparison
+#
+# The same MCH-DCH at `sensitivity_bits` on the original 2×2 mosaic, whose σ = 0.5 corner regions
+# are exactly its cells, beside the jittered layout of this run: how much of what MCH does is the
+# alignment.
+
+# %% tags=["hide-input", "remove-stderr"]
+layouts = pd.DataFrame()
+if images.mosaic is not None and compare_grid and seeds[0] in kept_runs and "DCH" in base_models:
+    with clock.section("aligned grid"):
+        _, by_name, _ = kept_runs[seeds[0]]
+        layouts = pd.DataFrame(layout_row(mosaic_layout, [by_name["DCH"], by_name["MCH-DCH"]], first, parameters)
+                               + layout_comparison(parameters, seeds[0], sensitivity_bits, settings))
+save_table(layouts, out_dir, "layout_comparison")
+layouts.round(4)
+
+# %% [markdown]
 # ## Fig. 2 and Fig. 1, drawn from this run
 #
 # The paper's Fig. 2 is a diagram. Here are the five regions of one database image with two labels,
 # as MCH-DCH coded them at `sensitivity_bits`, with the keep-probability, the decision, and each
 # region code's distance to the whole image's code. Fig. 1's argument follows: for a query of
-# each of the image's two classes, the distance to the image under DCH (one code) and under MCH-DCH
-# (the minimum over its kept codes).
+# each of the image's two classes, Algorithm 1 (`hashkit.index.BucketIndex`) run on this one image
+# under DCH (one code) and under MCH-DCH (its kept codes): the radius at which the query finds it and
+# the bucket addresses probed until then.
 
 # %% tags=["hide-input"]
 if seeds[0] in kept_runs:
@@ -406,11 +427,12 @@ if seeds[0] in kept_runs:
         queries = np.flatnonzero(query_labels[:, column] & (query_labels.sum(axis=1) == 1))
         if len(queries) == 0:
             continue
-        query = queries[0]
-        toy_rows.append({"query class": images.class_names[column],
-                         "distance under DCH": int(hamming_distances(mch_dch.query_codes[[query]], whole_code[None])[0, 0]),
-                         "distance under MCH-DCH": int(min(hamming_distances(mch_dch.query_codes[[query]],
-                                                                             mch_dch.database_codes[chosen])[0]))})
+        query_code = mch_dch.query_codes[queries[:1]]
+        row = {"query class": images.class_names[column]}
+        for name, codes in (("DCH", whole_code[None]), ("MCH-DCH", mch_dch.database_codes[chosen][None])):
+            found = multi_code_index(codes).search(query_code, 1)[0]
+            row |= {f"radius ({name})": found.radius, f"addresses probed ({name})": found.buckets_probed}
+        toy_rows.append(row)
     display(pd.DataFrame(toy_rows))
 
 # %% [markdown]
@@ -486,7 +508,7 @@ save_figure(figure, out_dir, "fig9_sensitivity")
 # measured noise, the verdict says so rather than calling it held or failed.
 
 # %% tags=["hide-input"]
-claims = claims_table(mch_claims(summary, areas, table3_mean, fig9.groupby(["queries", "sigma", "xi"],
+claims = claims_table(mch_claims(summary, table3_mean, fig9.groupby(["queries", "sigma", "xi"],
                                                                           as_index=False)["area"].mean(),
                                  agents.groupby(["method", "bits"], as_index=False)["agreement"].mean(),
                                  two_class.groupby("bits", as_index=False)[["base", "mch"]].mean(),

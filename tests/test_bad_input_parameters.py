@@ -52,6 +52,10 @@ CASES = [
     ("a chapter parameter given to the whole book", None, ["-p", "bits", "[16]"],
      r"-p bits: not a book-wide parameter .*bits is declared by fdah"),
     ("a misspelt book-wide parameter", None, ["-p", "seed", "1"], r"-p seed: not a book-wide parameter .*declared by no chapter"),
+    ("σ above 1", "mch", ["-p", "sigma", "1.5"], r"parameter 'sigma': expected a number in \[0, 1\], got 1.5"),
+    ("ξ below 0", "mch", ["-p", "xi_grid", "[0.5, -0.1]"], r"parameter 'xi_grid'.*\[1\] Input should be greater than or equal to 0"),
+    ("an unknown base model", "mch", ["-p", "base_models", "[KSH, SDH]"], r"parameter 'base_models'.*\[1\] Input should be 'KSH'"),
+    ("an unknown region mode", "mch", ["-p", "region_mode", "blur"], r"parameter 'region_mode'.*got 'blur'"),
 ]
 if not torch.cuda.is_available():
     CASES.append(("cuda without a GPU", "fdah", ["-p", "device", "cuda"],

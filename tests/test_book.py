@@ -30,6 +30,10 @@ CHAPTERS = {
     "fdah": (["stands for", "aspect", "fashion-mnist", "nus-wide ← fashion-mosaic", "asymmetric deep",
               "cifar10 ← fashion-mnist", "12 bits (s)", "verdict", "section"],
              ["radius_metrics_fashion-mnist", "timing_table2_training_time", "fig4_sensitivity"]),
+    "mch": (["stands for", "nus-wide ← fashion-mosaic", "gain (ours)", "noise (±)", "agreement", "oracle ANHC",
+             "region holds", "verdict", "section"],
+            ["table1_losses", "mosaic_examples", "fig3_4_radius0", "fig5_7_f1_bucket", "keep_probabilities",
+             "fig2_regions", "fig8_retrievals", "fig9_sensitivity"]),
 }
 
 

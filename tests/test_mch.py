@@ -229,3 +229,11 @@ def test_smaller_regions_give_an_image_more_codes():
     report = mch.report_
     assert len(report.held_out_rewards) == len(report.held_out_probabilities) == 4 * settings.crops_per_image
     assert 0.0 <= report.agreement(0.5) <= 1.0
+
+
+def test_a_focus_class_the_dataset_lacks_is_named_with_the_classes_it_has():
+    from hashkit.experiments.mch import check_focus_classes
+
+    assert check_focus_classes(tiny_dataset(), ["c", "a"]) == [2, 0]
+    with pytest.raises(ValueError, match="focus_classes: tiny has no class 'Airplane'; its classes are a, b, c"):
+        check_focus_classes(tiny_dataset(), ["a", "Airplane"])

@@ -100,22 +100,28 @@ class MCHBenchmark:
     encoder: object
 
 
-def prepare_benchmark(images: ImageDataset, seed: int, p: Mapping[str, object]) -> MCHBenchmark:
-    """MCH's split of ``images`` (§5.1, NUS-WIDE's per-class draws scaled by the parameters on the mosaic)
-    and label-free learned features for LSH, ITQ and KSH (computed by an encoder that also codes regions)."""
+def _split(images: ImageDataset, seed: int, p: Mapping[str, object]) -> Split:
     on_mosaic = images.name not in PAPER_DATASETS
     overrides = ({"query_per_class": p["query_per_class"], "train_per_class": p["train_per_class"]}
                  if on_mosaic or images.name == "nus-wide" else {})
-    protocol = protocol_split("mch", images, seed, **overrides)
-    split = Split(query=protocol.query, database=protocol.database, train=protocol.train, protocol="mch")
-    device = resolve_device(p["device"])
-    settings = learned_settings(DEFAULT_LEARNED_METHOD, dict(p["feature_options"]))
-    encoder = learned_encoder(images, split.train, DEFAULT_LEARNED_METHOD, settings, seed,
-                              FeatureCache(default_cache_dir()), device, p["progress"])
-    features = encode_images(encoder, images, np.arange(len(images)), device=device, batch_size=1000,
-                             progress=p["progress"], description="features")
+    return protocol_split("mch", images, seed, **overrides)
+
+
+def prepare_benchmark(images: ImageDataset, seed: int, p: Mapping[str, object], features: bool = True) -> MCHBenchmark:
+    """MCH's split of ``images`` (§5.1, NUS-WIDE's per-class draws scaled by the parameters on the mosaic)
+    and label-free learned features for LSH, ITQ and KSH (computed by an encoder that also codes
+    regions); ``features=False`` leaves them out, for deep base models only."""
+    split = _split(images, seed, p)
+    encoder = feature_array = None
+    if features:
+        device = resolve_device(p["device"])
+        settings = learned_settings(DEFAULT_LEARNED_METHOD, dict(p["feature_options"]))
+        encoder = learned_encoder(images, split.train, DEFAULT_LEARNED_METHOD, settings, seed,
+                                  FeatureCache(default_cache_dir()), device, p["progress"])
+        feature_array = encode_images(encoder, images, np.arange(len(images)), device=device, batch_size=1000,
+                                      progress=p["progress"], description="features")
     benchmark = Benchmark(name=images.name, paper_dataset=stands_for(images), images=images, split=split,
-                          training_sets={}, features=features, sample_size=p["adsh_sample"], seed=seed)
+                          training_sets={}, features=feature_array, sample_size=p["adsh_sample"], seed=seed)
     return MCHBenchmark(benchmark, encoder)
 
 
@@ -174,11 +180,12 @@ def _coder(name: str, prepared: MCHBenchmark, n_bits: int, settings: DeepSetting
 
 def run_code_length(prepared: MCHBenchmark, n_bits: int, settings: DeepSettings, mch: MCHSettings,
                     bases: Sequence[str] = BASES, progress: bool = False) -> tuple[list[CodeSet], dict[str, BaseRun]]:
-    """Table 2's methods at ``n_bits``: LSH and ITQ, then each base model and MCH on it."""
+    """Table 2's methods at ``n_bits``: LSH and ITQ (where the benchmark has features), then each base
+    model and MCH on it."""
     benchmark = prepared.benchmark
     split, images, seed = benchmark.split, benchmark.images, benchmark.seed
     code_sets = []
-    for name in UNSUPERVISED:
+    for name in UNSUPERVISED if benchmark.features is not None else ():
         started = time.perf_counter()
         estimator = shallow(name).build(benchmark, settings, n_bits)
         estimator.fit(benchmark.features[split.train])
@@ -293,6 +300,37 @@ def gain_noise(per_query: Mapping[tuple[str, int, int], np.ndarray], summary: pd
     rng = np.random.default_rng(0)
     samples = rng.integers(0, len(difference), (resamples, len(difference)))
     return float(difference[samples].mean(axis=1).std())
+
+
+def layout_comparison(p: Mapping[str, object], seed: int, n_bits: int, settings: DeepSettings,
+                      base: str = "DCH") -> list[dict]:
+    """MCH on ``base`` at ``n_bits`` on the aligned 2×2 grid: the rows :func:`layout_row` gives, for
+    the comparison with the jittered mosaic."""
+    images = load_dataset("fashion-mosaic", p["data_root"], n_images=p["mosaic_images"], seed=p["seeds"][0],
+                          layout="grid")
+    prepared = prepare_benchmark(images, seed, p, features=False)
+    code_sets, _ = run_code_length(prepared, n_bits, settings, mch_settings(p), [base])
+    return layout_row("grid", code_sets, prepared.benchmark, p)
+
+
+def layout_row(layout: str, code_sets: Sequence[CodeSet], benchmark: Benchmark, p: Mapping[str, object]) -> list[dict]:
+    """One row per base model of ``code_sets``: what MCH changed on this layout."""
+    by_name = {code_set.method: code_set for code_set in code_sets}
+    search = np.sort(np.random.default_rng(benchmark.seed).permutation(len(benchmark.split.query))[:p["search_queries"]])
+    rows = []
+    for name, code_set in by_name.items():
+        if code_set.agent is None:
+            continue
+        base = by_name[name.removeprefix("MCH-")]
+        scores = [score_code_set(one, benchmark, p["k_values"], p["map_top_k"], search, benchmark.name)[0]
+                  for one in (base, code_set)]
+        rows.append({"layout": layout, "method": name, "bits": code_set.bits,
+                     "positive rewards (held out)": float(np.mean(code_set.agent.held_out_rewards > 0)),
+                     "agreement": code_set.agent.agreement(p["xi"]), "ANHC": code_set.anhc,
+                     "recall r=0 (base)": scores[0]["recall_r0"], "recall r=0 (MCH)": scores[1]["recall_r0"],
+                     "F1-bucket area (base)": scores[0]["f1_bucket_area"],
+                     "F1-bucket area (MCH)": scores[1]["f1_bucket_area"]})
+    return rows
 
 
 def two_class_share(query_codes: np.ndarray, database_codes: np.ndarray, query_labels: np.ndarray) -> float:
