@@ -16,6 +16,7 @@ from hashkit.experiments.mch_claims import mch_claims
 BITS = (16, 32, 64)
 SIGMAS, XIS = (0.1, 0.3, 0.5, 0.7, 1.0), (0.1, 0.5, 0.9, 1.0)
 BASE_MAP = {"LSH": 0.35, "ITQ": 0.5, "KSH": 0.69, "HashNet": 0.71, "ADSH": 0.72, "DCH": 0.68, "MMHH": 0.67}
+ANHC = {0.1: 1.1, 0.3: 1.7, 0.5: 1.6, 0.7: 1.4, 1.0: 1.0}  # at ξ = 0.1, per σ
 BASE_AREA = {"LSH": 0.2, "ITQ": 0.3, "KSH": 0.5, "HashNet": 0.55, "ADSH": 0.8, "DCH": 0.6, "MMHH": 0.58}
 
 
@@ -28,13 +29,13 @@ def scenario() -> dict:
         for n_bits in BITS:
             rows.append({"method": method, "bits": n_bits, "map_mean": BASE_MAP[base] + 0.005 * lift,
                          "precision_r0_mean": 0.6, "recall_r0_mean": 0.1 + 0.05 * lift,
-                         "f1_bucket_area_mean": BASE_AREA[base] + 0.1 * lift})
-    anhc = {0.1: 1.1, 0.3: 1.7, 0.5: 1.6, 0.7: 1.4, 1.0: 1.0}
-    table3 = pd.DataFrame([{"sigma": s, "xi": x, "anhc": 1.0 if s == 1.0 else anhc[s] - 0.05 * i}
+                         "f1_bucket_score_mean": BASE_AREA[base] + 0.1 * lift})
+    table3 = pd.DataFrame([{"sigma": s, "xi": x, "anhc": 1.0 if s == 1.0 else ANHC[s] - 0.05 * i}
                            for s in SIGMAS for i, x in enumerate(XIS)])
-    fig9 = pd.DataFrame([{"queries": "all queries", "sigma": s, "xi": 0.5, "area": 0.6 + 0.05 * anhc[s]} for s in SIGMAS]
+    fig9 = pd.DataFrame([{"queries": "all queries", "sigma": s, "xi": 0.5, "area": 0.6 + 0.05 * ANHC[s]} for s in SIGMAS]
                         + [{"queries": "all queries", "sigma": 0.5, "xi": x, "area": 0.68} for x in XIS if x != 0.5])
-    agreements = pd.DataFrame([{"method": f"MCH-{b}", "bits": n, "agreement": 0.8} for b in BASES for n in BITS])
+    agreements = pd.DataFrame([{"method": f"MCH-{b}", "bits": n, "agreement": 0.8, "always_discard": 0.6}
+                               for b in BASES for n in BITS])
     two_class = pd.DataFrame([{"bits": 32, "base": 0.01, "mch": 0.03}])
     noise = {(base, n_bits): 0.001 for base in BASES for n_bits in BITS}
     return {"summary": pd.DataFrame(rows), "table3": table3, "fig9": fig9, "agreements": agreements,
@@ -75,25 +76,30 @@ TURNS: dict[str, Callable[[dict], None]] = {
     "MCH-X finds more similar items within Hamming radius 0 than X":
         lambda n: _set(n, "MCH-DCH", "recall_r0_mean", 0.05),
     "MCH-X is more bucket-efficient than X (F1 against buckets probed)":
-        lambda n: _set(n, "MCH-ADSH", "f1_bucket_area_mean", 0.7),
+        lambda n: _set(n, "MCH-ADSH", "f1_bucket_score_mean", 0.7),
     "MCH-X does not lower precision within radius 0 (by more than 0.005)":
         lambda n: _set(n, "MCH-KSH", "precision_r0_mean", 0.59),
     "MCH-X's mAP is above X's (beyond the noise)": lambda n: _set(n, "MCH-HashNet", "map_mean", 0.70),
-    "The mAP gain is small: positive and at most 0.02": lambda n: _set(n, "MCH-MMHH", "map_mean", 0.70),
+    "The mAP gain is small: positive and at most 0.02": lambda n: _set(n, "MCH-MMHH", "map_mean", 0.72),
     "LSH and ITQ are less bucket-efficient than every supervised method":
-        lambda n: _set(n, "ITQ", "f1_bucket_area_mean", 0.9, bits=16),
+        lambda n: _set(n, "ITQ", "f1_bucket_score_mean", 0.9, bits=16),
     "ADSH is more bucket-efficient than the symmetric deep methods in most cells":
-        lambda n: [_set(n, "ADSH", "f1_bucket_area_mean", 0.4, bits=b) for b in BITS],
+        lambda n: [_set(n, "ADSH", "f1_bucket_score_mean", 0.4, bits=b) for b in BITS],
     "MCH is not sensitive to σ in 0.3–0.5 or to ξ in 0.1–0.9 (area within 5 %)":
         lambda n: _set_area(n, lambda fig9: (fig9["sigma"] == 0.5) & (fig9["xi"] == 0.9), lambda area: 0.4),
     "ANHC falls as ξ rises, is 1 at σ = 1 and peaks at an intermediate σ": _turn_table3_sigma_one,
     "More codes, more efficient search (Spearman ρ of ANHC and area over σ > 0)":
-        lambda n: _set_area(n, lambda fig9: fig9["xi"] == 0.5, lambda area: 1.0 - area),
+        lambda n: _set_area(n, lambda fig9: fig9["xi"] == 0.5,
+                            lambda area: 0.7 - 0.01 * n["fig9"].loc[area.index, "sigma"].map(ANHC)),
     "MCH lets queries of different classes reach one image at radius 0 more often":
         lambda n: n["two_class"].__setitem__("mch", 0.0),
-    "(ours) The policy keeps exactly the useful regions more often than not":
-        lambda n: n["agreements"].__setitem__("agreement", 0.4),
+    "(ours) The policy keeps exactly the useful regions, better than discarding all":
+        lambda n: n["agreements"].__setitem__("always_discard", 0.9),
 }
+
+
+# A loss of mAP beyond the noise also makes the gain negative: the two mAP claims turn together.
+ALSO_TURNS = {"MCH-X's mAP is above X's (beyond the noise)": {"The mAP gain is small: positive and at most 0.02"}}
 
 
 def test_every_claim_is_turned_here():
@@ -106,7 +112,8 @@ def test_a_claim_fails_when_its_numbers_turn(claim):
     TURNS[claim](numbers)
     turned = verdicts(numbers)
     assert turned[claim] == DOES_NOT_HOLD
-    assert all(verdict == HOLDS for name, verdict in turned.items() if name != claim), turned
+    others = {name: verdict for name, verdict in turned.items() if name != claim and name not in ALSO_TURNS.get(claim, ())}
+    assert set(others.values()) == {HOLDS}, others
 
 
 def test_a_gain_inside_its_noise_is_within_noise_not_a_win():
