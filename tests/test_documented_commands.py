@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torchvision
 
 from benchmarks.bench_book import copy_book_sources
 from hashkit.book import main
@@ -70,7 +71,10 @@ def example_files(tmp_path_factory) -> dict[str, str]:
 
     weights = root / "vgg-f.pth"
     torch.save(CNNF().state_dict(), weights)
-    return {"/data/cifar": str(cifar), "/data/nus-wide": str(nus_wide), "/weights/vgg-f.pth": str(weights)}
+    alexnet = root / "alexnet.pth"  # half precision: the right keys and shapes at half the size
+    torch.save({name: values.half() for name, values in torchvision.models.alexnet().state_dict().items()}, alexnet)
+    return {"/data/cifar": str(cifar), "/data/nus-wide": str(nus_wide), "/weights/vgg-f.pth": str(weights),
+            "/weights/alexnet.pth": str(alexnet)}
 
 
 def with_examples(arguments: list[str], example_files: dict[str, str]) -> list[str]:

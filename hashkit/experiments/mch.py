@@ -170,8 +170,9 @@ def _coder(name: str, prepared: MCHBenchmark, n_bits: int, settings: DeepSetting
     benchmark = prepared.benchmark
     if name == "KSH":
         started = time.perf_counter()
-        # KSH's 2,000 labelled items (its paper's setting), or every training image when there are fewer
-        hasher = KSH(n_bits, n_labelled=min(2000, len(benchmark.split.train)), seed=benchmark.seed)
+        # KSH's 300 anchors and 2,000 labelled items (its paper's setting), fewer on a smaller training set
+        n_train = len(benchmark.split.train)
+        hasher = KSH(n_bits, n_anchors=min(300, n_train), n_labelled=min(2000, n_train), seed=benchmark.seed)
         hasher.fit(benchmark.features[benchmark.split.train], benchmark.images.labels[benchmark.split.train])
         return FeatureCoder(prepared.encoder, hasher), time.perf_counter() - started
     fitted = fit(_deep_spec(name), benchmark, n_bits, settings)
