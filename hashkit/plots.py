@@ -116,3 +116,30 @@ def sensitivity_panels(sweeps: pd.DataFrame, panels: Sequence[tuple[str, str, bo
     if title:
         figure.suptitle(title)
     return figure
+
+
+def f1_bucket_pairs(curves: pd.DataFrame, bases: Sequence[str], references: Sequence[str] = ("LSH", "ITQ")) -> Figure:
+    """MCH's Figs. 5–7 as pairs: a row per code length, a panel per base model, each with the base (solid),
+    MCH on it (dashed) and the ``references`` (grey), F1 against bucket addresses probed (log scale),
+    points in ascending K. ``curves`` holds :func:`hashkit.metrics.f1_bucket_curve` rows with the
+    columns ``method`` and ``bits``."""
+    bits = sorted(curves["bits"].unique())
+    figure, axes = plt.subplots(len(bits), len(bases), figsize=(2.9 * len(bases), 2.5 * len(bits)),
+                                constrained_layout=True, squeeze=False, sharey="row")
+    greys = dict(zip(references, ("0.55", "0.75")))
+    for row, n_bits in zip(axes, bits):
+        at_length = curves[curves["bits"] == n_bits]
+        for axis, base in zip(row, bases):
+            lines = [(name, {"color": greys[name], "linewidth": 1}) for name in references]
+            lines += [(base, {"color": "tab:blue", "marker": "o", "markersize": 3}),
+                      (f"MCH-{base}", {"color": "tab:orange", "linestyle": "--", "marker": "s", "markersize": 3})]
+            for name, style in lines:
+                curve = at_length[at_length["method"] == name].sort_values("k")
+                if not curve.empty:
+                    axis.plot(curve["buckets_probed"], curve["f1"], label=name, **style)
+            axis.set_xscale("log")
+            axis.set_title(f"{base}, {n_bits} bits", fontsize=9)
+            axis.set_xlabel("bucket addresses probed", fontsize=8)
+            axis.set_ylabel("F1", fontsize=8)
+            axis.legend(fontsize=6, frameon=False)
+    return figure

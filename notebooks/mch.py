@@ -96,9 +96,9 @@ from hashkit.claims import claims_table
 from hashkit.codes import hamming_distances
 from hashkit.deep import pair_losses
 from hashkit.experiments import beside_paper, deviations_table, paper_results, summarise
-from hashkit.experiments.mch import (DEVIATIONS, SMOKE, TABLE2_METHODS, agent_summary, check_focus_classes,
-                                     deep_settings, gain_noise, layout_comparison, layout_row, load_data, mch_settings,
-                                     prepare_benchmark, run_code_length, score_code_set, sensitivity, two_class_share)
+from hashkit.experiments.mch import (DEVIATIONS, SMOKE, TABLE2_METHODS, check_focus_classes, deep_settings,
+                                     gain_noise, layout_comparison, layout_row, load_data, mch_settings,
+                                     prepare_benchmark, run_table2, sensitivity)
 from hashkit.experiments.mch_claims import mch_claims
 from hashkit.index import multi_code_index
 from hashkit.mch import fixed_boxes
@@ -224,35 +224,13 @@ deviations
 # Every number below comes from one pass over the runs.
 
 # %% tags=["remove-stderr"]
-rows, f1_curves, per_query, agent_rows, keep_rows, two_class_rows, kept_runs = [], [], {}, [], [], [], {}
 with clock.section("Table 2 runs"):
-    for seed, prepared_seed in prepared.items():
-        benchmark = prepared_seed.benchmark
-        search = np.sort(np.random.default_rng(seed).permutation(len(benchmark.split.query))[:search_queries])
-        for n_bits in bits:
-            code_sets, runs = run_code_length(prepared_seed, n_bits, settings, agent_settings, base_models, progress)
-            by_name = {code_set.method: code_set for code_set in code_sets}
-            for code_set in code_sets:
-                row, curve, ap = score_code_set(code_set, benchmark, k_values, map_top_k, search, images.name)
-                rows.append(row)
-                f1_curves.append(curve)
-                per_query[(code_set.method, n_bits, seed)] = ap
-                if code_set.agent is not None:
-                    whole = by_name[code_set.method.removeprefix("MCH-")].database_codes
-                    agent_rows.append(agent_summary(code_set, whole, benchmark, xi))
-                    keep_rows.append(pd.DataFrame({"method": code_set.method, "bits": n_bits,
-                                                   "P(keep)": code_set.keep_probabilities.ravel()}))
-            if n_bits == sensitivity_bits and "DCH" in runs:
-                two_class_rows.append({"bits": n_bits, "seed": seed, "base": two_class_share(
-                    by_name["DCH"].query_codes, by_name["DCH"].database_codes, images.labels[benchmark.split.query]),
-                    "mch": two_class_share(by_name["MCH-DCH"].query_codes, by_name["MCH-DCH"].database_codes,
-                                           images.labels[benchmark.split.query])})
-                kept_runs[seed] = (runs, by_name, search)
-runs_frame = pd.DataFrame(rows)
+    table2_runs = run_table2(prepared, parameters, settings, agent_settings)
+runs_frame, f1_frame, per_query, kept_runs = (table2_runs.runs, table2_runs.f1_curves, table2_runs.per_query,
+                                              table2_runs.kept)
 save_table(runs_frame.drop(columns=["training_seconds"]), out_dir, "table2_runs")
 summary = summarise(runs_frame, ["map", "precision_r0", "recall_r0", "f1_bucket_score", "anhc", "training_seconds"],
                     ["method", "dataset", "bits"])
-f1_frame = pd.concat(f1_curves, ignore_index=True)
 save_table(f1_frame, out_dir, "f1_bucket_curves")
 
 # %% [markdown]
@@ -305,19 +283,11 @@ save_figure(figure, out_dir, "fig3_4_radius0")
 #
 # Algorithm 1 for each K of `k_values`: F1 of the K items returned, against the bucket addresses
 # probed (empty or not; the paper's cost). One point per K, joined in ascending K; a curve further up
-# and to the left finds as much for less. The CSV keeps both probed addresses and visited
-# (non-empty) buckets.
+# and to the left finds as much for less. Each panel pairs a base model (solid) with MCH on it
+# (dashed), LSH and ITQ in grey. The CSV keeps both probed addresses and visited (non-empty) buckets.
 
 # %%
-shown_seed = f1_frame[f1_frame["seed"] == seeds[0]]
-figure, axes = plt.subplots(1, len(bits), figsize=(4.2 * len(bits), 3.6), constrained_layout=True, squeeze=False)
-for axis, n_bits in zip(axes[0], bits):
-    sns.lineplot(shown_seed[shown_seed["bits"] == n_bits], x="buckets_probed", y="f1", hue="method",
-                 hue_order=list(TABLE2_METHODS), style="method", markers=True, dashes=False, ax=axis,
-                 legend=n_bits == bits[-1], sort=False, estimator=None)
-    axis.set(xscale="log", title=f"{n_bits} bits", xlabel="bucket addresses probed", ylabel="F1")
-if len(bits):
-    axes[0, -1].legend(loc="center left", bbox_to_anchor=(1, 0.5), fontsize=8)
+figure = plots.f1_bucket_pairs(f1_frame[f1_frame["seed"] == seeds[0]], base_models)
 save_figure(figure, out_dir, "fig5_7_f1_bucket")
 
 # %% [markdown]
@@ -340,13 +310,12 @@ scores.round(3)
 # exactly the positive-reward regions (an *oracle*, which uses the items' labels) would reach.
 
 # %% tags=["hide-input"]
-agents = pd.DataFrame(agent_rows)
+agents = table2_runs.agents
 save_table(agents.drop(columns=["agent seconds"]), out_dir, "agent_agreement")
 agents.drop(columns=["seed"]).round(4)
 
 # %%
-keep_frame = pd.concat(keep_rows, ignore_index=True)
-figure = sns.displot(keep_frame, x="P(keep)", col="method", row="bits", bins=np.linspace(0, 1, 21), height=1.8,
+figure = sns.displot(table2_runs.keep_probabilities, x="P(keep)", col="method", row="bits", bins=np.linspace(0, 1, 21), height=1.8,
                      aspect=1.3, facet_kws={"sharey": False}).figure
 save_figure(figure, out_dir, "keep_probabilities")
 
@@ -460,7 +429,7 @@ if seeds[0] in kept_runs:
         strip += [images.images(split.query[[query]])[0], *images.images(split.database[relevant[nearest]])]
         titles += ["query"] + [f"H@DCH {single[i]}\nH@MCH {multi[i]}" for i in nearest]
     save_figure(plots.image_grid(np.stack(strip), titles, 11, cell_inches=1.0), out_dir, "fig8_retrievals")
-two_class = pd.DataFrame(two_class_rows)
+two_class = table2_runs.two_class
 save_table(two_class, out_dir, "fig8_two_class_share")
 two_class.round(4)
 

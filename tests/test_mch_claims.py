@@ -85,10 +85,10 @@ TURNS: dict[str, Callable[[dict], None]] = {
         lambda n: _set(n, "ITQ", "f1_bucket_score_mean", 0.9, bits=16),
     "ADSH is more bucket-efficient than the symmetric deep methods in most cells":
         lambda n: [_set(n, "ADSH", "f1_bucket_score_mean", 0.4, bits=b) for b in BITS],
-    "MCH is not sensitive to σ in 0.3–0.5 or to ξ in 0.1–0.9 (area within 5 %)":
+    "MCH is not sensitive to σ in 0.3–0.5 or to ξ in 0.1–0.9 (score within 5 %)":
         lambda n: _set_area(n, lambda fig9: (fig9["sigma"] == 0.5) & (fig9["xi"] == 0.9), lambda area: 0.4),
     "ANHC falls as ξ rises, is 1 at σ = 1 and peaks at an intermediate σ": _turn_table3_sigma_one,
-    "More codes, more efficient search (Spearman ρ of ANHC and area over σ > 0)":
+    "More codes, more efficient search (Spearman ρ of ANHC and score over σ > 0)":
         lambda n: _set_area(n, lambda fig9: fig9["xi"] == 0.5,
                             lambda area: 0.7 - 0.01 * n["fig9"].loc[area.index, "sigma"].map(ANHC)),
     "MCH lets queries of different classes reach one image at radius 0 more often":

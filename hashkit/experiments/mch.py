@@ -343,6 +343,58 @@ def layout_row(layout: str, code_sets: Sequence[CodeSet], benchmark: Benchmark, 
     return rows
 
 
+@dataclass
+class Table2Runs:
+    """Everything the runs of Table 2 produced, over seeds and code lengths.
+
+    ``runs``: one row per (method, code length, seed) (:func:`score_code_set`'s rows);
+    ``f1_curves``: the F1-bucket curves; ``per_query``: AP per query by (method, bits, seed);
+    ``agents``: :func:`agent_summary` rows; ``keep_probabilities``: P(keep) of every database region
+    (method, bits); ``two_class``: Fig. 8's shares at the sensitivity code length; ``kept``: per seed,
+    the base runs, code sets and search queries at that code length, for the later figures.
+    """
+
+    runs: pd.DataFrame
+    f1_curves: pd.DataFrame
+    per_query: dict[tuple[str, int, int], np.ndarray]
+    agents: pd.DataFrame
+    keep_probabilities: pd.DataFrame
+    two_class: pd.DataFrame
+    kept: dict[int, tuple[dict[str, BaseRun], dict[str, CodeSet], np.ndarray]]
+
+
+def run_table2(prepared: Mapping[int, MCHBenchmark], p: Mapping[str, object], settings: DeepSettings,
+               mch: MCHSettings) -> Table2Runs:
+    """Table 2's methods at every code length of ``p["bits"]`` and seed, scored (see :class:`Table2Runs`)."""
+    rows, curves, per_query, agents, keeps, two_class, kept = [], [], {}, [], [], [], {}
+    for seed, prepared_seed in prepared.items():
+        benchmark = prepared_seed.benchmark
+        query_labels = benchmark.images.labels[benchmark.split.query]
+        search = np.sort(np.random.default_rng(seed).permutation(len(benchmark.split.query))[:p["search_queries"]])
+        for n_bits in p["bits"]:
+            code_sets, runs = run_code_length(prepared_seed, n_bits, settings, mch, p["base_models"], p["progress"])
+            by_name = {code_set.method: code_set for code_set in code_sets}
+            for code_set in code_sets:
+                row, curve, ap = score_code_set(code_set, benchmark, p["k_values"], p["map_top_k"], search,
+                                                benchmark.name)
+                rows.append(row)
+                curves.append(curve)
+                per_query[(code_set.method, n_bits, seed)] = ap
+                if code_set.agent is not None:
+                    whole = by_name[code_set.method.removeprefix("MCH-")].database_codes
+                    agents.append(agent_summary(code_set, whole, benchmark, mch.xi))
+                    keeps.append(pd.DataFrame({"method": code_set.method, "bits": n_bits,
+                                               "P(keep)": code_set.keep_probabilities.ravel()}))
+            if n_bits == p["sensitivity_bits"] and "DCH" in runs:
+                two_class.append({"bits": n_bits, "seed": seed, **{
+                    column: two_class_share(by_name[name].query_codes, by_name[name].database_codes, query_labels)
+                    for column, name in (("base", "DCH"), ("mch", "MCH-DCH"))}})
+                kept[seed] = (runs, by_name, search)
+    return Table2Runs(pd.DataFrame(rows), pd.concat(curves, ignore_index=True), per_query, pd.DataFrame(agents),
+                      pd.concat(keeps, ignore_index=True), pd.DataFrame(two_class, columns=["bits", "seed", "base", "mch"]),
+                      kept)
+
+
 def two_class_share(query_codes: np.ndarray, database_codes: np.ndarray, query_labels: np.ndarray) -> float:
     """Fig. 8's red box, counted: the share of database items that queries with no label in common
     both reach at Hamming distance 0 (one bucket lookup serves both)."""
