@@ -93,15 +93,14 @@ from IPython.display import Markdown, display
 from hashkit import plots
 from hashkit.artifacts import save_figure, save_table
 from hashkit.claims import claims_table
-from hashkit.codes import hamming_distances
 from hashkit.deep import pair_losses
 from hashkit.experiments import beside_paper, deviations_table, paper_results, summarise
 from hashkit.experiments.mch import (DEVIATIONS, SMOKE, TABLE2_METHODS, check_focus_classes, deep_settings,
                                      gain_noise, layout_comparison, layout_row, load_data, mch_settings,
                                      prepare_benchmark, run_table2, sensitivity)
 from hashkit.experiments.mch_claims import mch_claims
-from hashkit.index import multi_code_index
-from hashkit.mch import fixed_boxes
+from hashkit.experiments.mch_figures import (bucket_lookups, keep_by_content, region_decisions, retrieval_strip,
+                                             two_label_example)
 from hashkit.parameters import check_namespace, parameters_of
 from hashkit.runtime import SectionClock
 
@@ -326,21 +325,8 @@ save_figure(figure, out_dir, "keep_probabilities")
 # holding one item (at least half of its area inside), or several.
 
 # %% tags=["hide-input"]
-content_rows = []
-if images.mosaic is not None:
-    runs, by_name, _ = kept_runs[seeds[0]]
-    for base, run in runs.items():
-        report = run.mch.report_
-        inside = images.mosaic.items_inside(report.held_out_images, report.held_out_boxes)
-        content = np.select([inside == 0, inside == 1], ["empty", "one item"], "several items")
-        for kind in ("empty", "one item", "several items"):
-            chosen = content == kind
-            content_rows.append({"method": f"MCH-{base}", "region holds": kind, "regions": int(chosen.sum()),
-                                 "kept (P ≥ ξ)": float(np.mean(report.held_out_probabilities[chosen] >= xi))
-                                 if chosen.any() else np.nan,
-                                 "positive reward": float(np.mean(report.held_out_rewards[chosen] > 0))
-                                 if chosen.any() else np.nan})
-by_content = pd.DataFrame(content_rows)
+by_content = (keep_by_content(images, kept_runs[seeds[0]][0], xi) if images.mosaic is not None and kept_runs
+              else pd.DataFrame())
 save_table(by_content, out_dir, "keep_by_content")
 by_content.round(3)
 
@@ -373,38 +359,12 @@ layouts.round(4)
 
 # %% tags=["hide-input"]
 if seeds[0] in kept_runs:
-    runs, by_name, _ = kept_runs[seeds[0]]
-    split = first.split
-    database_labels = images.labels[split.database]
-    two_labels = np.flatnonzero(database_labels.sum(axis=1) == 2)
-    mch_dch = by_name["MCH-DCH"]
-    chosen = int(two_labels[np.argmax(mch_dch.keep_probabilities[two_labels].max(axis=1))])
-    image = images.images(split.database[[chosen]])
-    height, width = image.shape[1:3]
-    boxes = fixed_boxes(height, width, sigma)
-    whole_code = by_name["DCH"].database_codes[chosen]
-    region_codes = mch_dch.region_codes[chosen]
-    titles = ["whole image\nalways kept"] + [
-        f"{name}\nP = {p:.2f}, {'kept' if p >= xi else 'dropped'}\nd to whole = {int(hamming_distances(code[None], whole_code[None])[0, 0])}"
-        for name, p, code in zip(("top-left", "top-right", "bottom-left", "bottom-right", "centre"),
-                                 mch_dch.keep_probabilities[chosen], region_codes)]
-    figure = plots.image_grid(np.repeat(image, 6, axis=0), titles, 6,
-                              boxes=np.concatenate([[[[0, 0, height, width]]], boxes[:, None, :]])[:, :1])
-    save_figure(figure, out_dir, "fig2_regions")
-    classes = np.flatnonzero(database_labels[chosen])
-    query_labels = images.labels[split.query]
-    toy_rows = []
-    for column in classes:
-        queries = np.flatnonzero(query_labels[:, column] & (query_labels.sum(axis=1) == 1))
-        if len(queries) == 0:
-            continue
-        query_code = mch_dch.query_codes[queries[:1]]
-        row = {"query class": images.class_names[column]}
-        for name, codes in (("DCH", whole_code[None]), ("MCH-DCH", mch_dch.database_codes[chosen][None])):
-            found = multi_code_index(codes).search(query_code, 1)[0]
-            row |= {f"radius ({name})": found.radius, f"addresses probed ({name})": found.buckets_probed}
-        toy_rows.append(row)
-    display(pd.DataFrame(toy_rows))
+    _, by_name, _ = kept_runs[seeds[0]]
+    example = two_label_example(images, first.split, by_name["MCH-DCH"])
+    pictures, captions, boxes = region_decisions(images, first.split, by_name["DCH"], by_name["MCH-DCH"], example,
+                                                 sigma, xi)
+    save_figure(plots.image_grid(pictures, captions, len(captions), boxes=boxes), out_dir, "fig2_regions")
+    display(bucket_lookups(images, first.split, by_name["DCH"], by_name["MCH-DCH"], example))
 
 # %% [markdown]
 # ## Fig. 8: what the extra codes reach
@@ -416,19 +376,9 @@ if seeds[0] in kept_runs:
 
 # %% tags=["hide-input"]
 if seeds[0] in kept_runs:
-    runs, by_name, _ = kept_runs[seeds[0]]
-    dch, mch_dch = by_name["DCH"], by_name["MCH-DCH"]
-    query_labels, database_labels = images.labels[split.query], images.labels[split.database]
-    strip, titles = [], []
-    for query in np.random.default_rng(seeds[0]).choice(len(split.query), 3, replace=False):
-        relevant = np.flatnonzero(database_labels @ query_labels[query] > 0)
-        single = hamming_distances(mch_dch.query_codes[[query]], dch.database_codes[relevant])[0]
-        multi = np.min([hamming_distances(mch_dch.query_codes[[query]], mch_dch.database_codes[relevant, slot])[0]
-                        for slot in range(mch_dch.database_codes.shape[1])], axis=0)
-        nearest = np.argsort(multi, kind="stable")[:10]
-        strip += [images.images(split.query[[query]])[0], *images.images(split.database[relevant[nearest]])]
-        titles += ["query"] + [f"H@DCH {single[i]}\nH@MCH {multi[i]}" for i in nearest]
-    save_figure(plots.image_grid(np.stack(strip), titles, 11, cell_inches=1.0), out_dir, "fig8_retrievals")
+    _, by_name, _ = kept_runs[seeds[0]]
+    strip, captions = retrieval_strip(images, first.split, by_name["DCH"], by_name["MCH-DCH"], seeds[0])
+    save_figure(plots.image_grid(strip, captions, 11, cell_inches=1.0), out_dir, "fig8_retrievals")
 two_class = table2_runs.two_class
 save_table(two_class, out_dir, "fig8_two_class_share")
 two_class.round(4)
