@@ -315,7 +315,8 @@ agents.drop(columns=["seed"]).round(4)
 
 # %%
 figure = sns.displot(table2_runs.keep_probabilities, x="P(keep)", col="method", row="bits", bins=np.linspace(0, 1, 21), height=1.8,
-                     aspect=1.3, facet_kws={"sharey": False}).figure
+                     aspect=1.3, facet_kws={"sharey": False}).set_titles(row_template="{row_name} bits",
+                                                                         col_template="{col_name}").figure
 save_figure(figure, out_dir, "keep_probabilities")
 
 # %% [markdown]

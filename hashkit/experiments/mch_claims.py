@@ -79,7 +79,8 @@ def mch_claims(summary: pd.DataFrame, table3: pd.DataFrame, fig9: pd.DataFrame,
                                 f"F1-bucket score {joined['area'].round(3).tolist()} over σ")
     else:
         rho = float(spearmanr(joined["anhc"], joined["area"]).statistic)
-        ordering = Evidence(rho > 0, f"ρ = {rho:.2f} over σ = {', '.join(f'{s:g}' for s in joined.index)}")
+        ordering = Evidence(rho > 0, f"ρ = {rho:.2f} over σ = {', '.join(f'{s:g}' for s in joined.index)} "
+                                     f"(ANHC {joined['anhc'].round(3).tolist()}, score {joined['area'].round(3).tolist()})")
     claims.append(checked("More codes, more efficient search (Spearman ρ of ANHC and score over σ > 0)", "§5.5",
                           ordering))
     pairs = [(f"{row.bits} bits", row.mch, row.base) for row in two_class.itertuples()]
