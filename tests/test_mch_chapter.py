@@ -25,7 +25,7 @@ def run_chapter(root: Path, *parameters: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def nus_wide(tmp_path_factory) -> Path:
-    return write_multi_label_trio(tmp_path_factory.mktemp("nus") / "nus-wide", n_images=700, n_classes=5, side=16)
+    return write_multi_label_trio(tmp_path_factory.mktemp("nus") / "nus-wide", n_images=400, n_classes=5, side=16)
 
 
 def test_nus_wide_files_replace_the_mosaic_and_fill_their_column(tmp_path, nus_wide):

@@ -43,7 +43,7 @@ BASES = ("KSH", "HashNet", "ADSH", "DCH", "MMHH")
 DEEP_BASES = {"HashNet": HashNet, "ADSH": ADSH, "DCH": DCH, "MMHH": MMHH}
 TABLE2_METHODS = (*UNSUPERVISED, *(name for base in BASES for name in (base, f"MCH-{base}")))
 PAPER_DATASETS = ("nus-wide", "ms-coco", "mir-flickr")
-SMOKE = {"bits": [16, 32], "mosaic_images": 900, "query_per_class": 10, "train_per_class": 40,
+SMOKE = {"bits": [16], "mosaic_images": 900, "query_per_class": 10, "train_per_class": 40,
          "feature_options": {"channels": [4, 8], "feature_dim": 32, "max_train_items": 500, "epochs": 1},
          "backbone_options": {"channels": [4, 8], "feature_dim": 32}, "base_epochs": 1, "adsh_rounds": 1,
          "adsh_sample": 150, "agent_iterations": 5, "agent_batch": 64, "policy_hidden": [16, 16, 8, 8],
