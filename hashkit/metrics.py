@@ -467,3 +467,28 @@ def _ratio_or_zero(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray
 
 def _f1(precision: np.ndarray, recall: np.ndarray) -> np.ndarray:
     return _ratio_or_zero(2 * precision * recall, precision + recall)
+
+
+def shared_positive_codes(query_codes: np.ndarray, database_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes whose Hamming ranking is DSHC's multi-label ranking: by shared *positive* bits, most first.
+
+    DSHC (§4.1) turns a multi-label code's −1s into 0s and ranks by ``½(L − ⟨h_q, h_d⟩)`` on those
+    0/1 codes: the more predicted labels two images share, the closer they are, and two images that
+    both *lack* a label are not brought closer by it, as they are under Hamming distance. For 0/1
+    vectors ``x`` (query) and ``y`` (item), ``Hamming(x, y) = |x| + |y| − 2⟨x, y⟩``; appending
+    ``L`` bits, all +1 to the query and ``|y|`` of +1 then −1 to the item, adds ``L − |y|``, so the
+    distance becomes ``|x| + L − 2⟨x, y⟩``: for each query, the same order as the paper's, ties
+    included. Every ranked metric (mAP, P@N, the PR curve) then takes these codes as they are;
+    distances *within a radius* are shifted per query and mean nothing.
+
+    Returns ``(query codes, database codes)`` of ``2L`` bits, ``int8`` ±1.
+    """
+    query_codes = check_codes(query_codes, "query_codes")
+    database_codes = check_codes(database_codes, "database_codes")
+    n_bits = query_codes.shape[1]
+    if database_codes.shape[1] != n_bits:
+        raise ValueError(f"query_codes have {n_bits} bits but database_codes have {database_codes.shape[1]}")
+    positives = (database_codes > 0).sum(axis=1)
+    unary = np.where(np.arange(n_bits)[None, :] < positives[:, None], 1, -1).astype(np.int8)
+    query_side = np.hstack([query_codes, np.ones((len(query_codes), n_bits), dtype=np.int8)])
+    return query_side, np.hstack([database_codes, unary])

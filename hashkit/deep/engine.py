@@ -49,7 +49,6 @@ from torch.utils.data import BatchSampler, DataLoader, SubsetRandomSampler
 from tqdm import tqdm
 
 from hashkit.checks import check_positive_int
-from hashkit.codes import sign
 from hashkit.data import ImageDataset, Split
 from hashkit.deep.backbones import Trainable, build_backbone, check_backbone_choice
 from hashkit.deep.method import HashingMethod, TrainingContext
@@ -68,16 +67,19 @@ class TrainingDiverged(ValueError):
 
 
 class HashingNetwork(nn.Module):
-    """A backbone and the hashing layer on top: image → ``n_bits`` real outputs (before activation).
+    """A backbone and the hashing layer on top: image → real outputs (before activation).
+
+    The layer has ``n_bits`` outputs, or as many as the method asks for
+    (:meth:`~hashkit.deep.method.HashingMethod.output_width`: a classifier's sub-classes).
 
     With a frozen backbone (``trainable="head"``) the backbone stays in eval mode during training
     too, so that dropout does not perturb the fixed features.
     """
 
-    def __init__(self, backbone: nn.Module, n_bits: int, frozen_backbone: bool = False) -> None:
+    def __init__(self, backbone: nn.Module, n_outputs: int, frozen_backbone: bool = False) -> None:
         super().__init__()
         self.backbone = backbone
-        self.hash_layer = nn.Linear(backbone.feature_dim, n_bits)
+        self.hash_layer = nn.Linear(backbone.feature_dim, n_outputs)
         self.frozen_backbone = frozen_backbone
 
     def train(self, mode: bool = True) -> HashingNetwork:
@@ -131,11 +133,16 @@ class TrainedModel:
         """The method's learned ±1 ``int8`` codes of the training items (asymmetric methods), else ``None``."""
         return self.method.database_codes()
 
-    def encode(self, dataset: ImageDataset, indices: np.ndarray, batch_size: int = ENCODE_BATCH) -> np.ndarray:
-        """``(len(indices), n_bits)`` ±1 ``int8`` codes from the network: ``sign(activation(output))``."""
+    def outputs(self, dataset: ImageDataset, indices: np.ndarray, batch_size: int = ENCODE_BATCH) -> torch.Tensor:
+        """``(len(indices), output_width)`` activated outputs of the network, in eval mode."""
         batch_size = check_positive_int(batch_size, "batch_size")
-        return sign(_network_outputs(self.network, self.method, self.context, dataset, indices, batch_size)
-                    .cpu().numpy())
+        return _network_outputs(self.network, self.method, self.context, dataset, indices, batch_size)
+
+    def encode(self, dataset: ImageDataset, indices: np.ndarray, batch_size: int = ENCODE_BATCH) -> np.ndarray:
+        """``(len(indices), n_bits)`` ±1 ``int8`` codes from the network: the method's
+        :meth:`~hashkit.deep.method.HashingMethod.codes` of its activated outputs (``sign`` for most)."""
+        codes = self.method.codes(self.outputs(dataset, indices, batch_size), self.context)
+        return codes.cpu().numpy().astype(np.int8)
 
     def codes_for_database(self, dataset: ImageDataset, database_indices: np.ndarray,
                            batch_size: int = ENCODE_BATCH) -> np.ndarray:
@@ -165,7 +172,7 @@ def _network_outputs(network: nn.Module, method: HashingMethod, context: Trainin
                    for images in iterate_batches(dataset, indices, batch_size)]
     network.train(was_training)
     if not outputs:
-        return torch.empty((0, context.n_bits), device=context.device)
+        return torch.empty((0, network.hash_layer.out_features), device=context.device)
     return torch.cat(outputs)
 
 
@@ -313,10 +320,11 @@ def train(
 
     generator = seed_everything(seed)
     channels, height, width = image_shape(dataset)
+    n_outputs = check_positive_int(method.output_width(n_bits, dataset.n_classes), f"{method.name}'s output_width")
     network = HashingNetwork(
         build_backbone(backbone, channels, (height, width), pretrained_weights=pretrained_weights,
                        trainable=trainable, **(backbone_options or {})),
-        n_bits,
+        n_outputs,
         frozen_backbone=trainable == "head",
     ).to(device)
     split_images = SplitImages(dataset, split.train)

@@ -16,6 +16,10 @@ paper defines:
   gradient steps (ADSH's discrete cyclic coordinate descent on ``V``, DSDH's ``B`` and ``W``).
 * :meth:`HashingMethod.database_codes` — for asymmetric methods, the learned codes of the
   training items, by which the database is ranked when it is the training set (GUIDE §3.8).
+* :meth:`HashingMethod.output_width` — the width of the network's last layer: ``n_bits`` by
+  default; a classifier's number of (sub-)classes (DSHC).
+* :meth:`HashingMethod.codes` — the ±1 codes of activated outputs: ``sign`` by default; a
+  classifier maps its predicted (sub-)classes to codes (DSHC).
 
 As in scikit-learn, hyper-parameters are set in ``__init__`` and keep their names; what a run
 learns lives in attributes ending in ``_`` (ADSH's ``codes_``, DSDH's ``codes_`` and
@@ -30,6 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+
+from hashkit.codes import sign
 
 
 @dataclass
@@ -74,6 +80,14 @@ class HashingMethod:
     # rejects a smaller batch size and drops an epoch's last batch when it would be smaller.
     min_batch_size: int = 2
 
+    def output_width(self, n_bits: int, n_classes: int) -> int:
+        """Outputs of the network's last layer for ``n_bits``-bit codes of a ``n_classes``-class dataset.
+
+        ``n_bits`` by default. The engine asks before building the network, so a method that
+        cannot make codes of this length for these classes raises here, before any training.
+        """
+        return n_bits
+
     def begin(self, context: TrainingContext) -> None:
         """Allocate per-item state before the first epoch (nothing by default)."""
 
@@ -97,6 +111,10 @@ class HashingMethod:
 
     def end_epoch(self, context: TrainingContext) -> None:
         """An update outside gradient descent after each epoch (nothing by default)."""
+
+    def codes(self, outputs: torch.Tensor, context: TrainingContext) -> torch.Tensor:
+        """``(items, n_bits)`` ±1 codes of ``(items, output_width)`` activated outputs: ``sign`` by default."""
+        return sign(outputs)
 
     def database_codes(self) -> np.ndarray | None:
         """Learned ±1 codes of the training items for asymmetric methods; ``None`` otherwise."""
