@@ -194,3 +194,28 @@ def claims_table(claims: Iterable[Claim]) -> pd.DataFrame:
     """The claims as a table with the columns claim, source, evidence, verdict."""
     columns = ["claim", "source", "evidence", "verdict"]
     return pd.DataFrame([{key: asdict(claim)[key] for key in columns} for claim in claims], columns=columns)
+
+
+Comparison = tuple[str, float, float, float]  # a label, the two values compared there, and the noise of their difference
+
+
+def beyond_noise(claim: str, source: str, comparisons: Sequence[Comparison], n_seeds: int, *, left: str = "left",
+                 right: str = "right", digits: int = 4) -> Claim:
+    """``left`` above ``right`` in every cell by more than that cell's noise.
+
+    Holds when every difference exceeds its noise; does not hold when ``right`` is ahead by more
+    than the noise in some cell; otherwise the run cannot tell: "within noise at n seed(s)".
+    """
+    missing = _missing((label, (a, b, noise)) for label, a, b, noise in comparisons)
+    if missing or not comparisons:
+        return checked(claim, source, missing or Evidence(None, "no cells to compare"))
+    text = f"{left} vs {right}: " + "; ".join(
+        f"{label}: {a:.{digits}f} vs {b:.{digits}f} (difference {a - b:+.{digits}f}, noise ±{noise:.{digits}f})"
+        for label, a, b, noise in comparisons)
+    if all(a - b > noise for _, a, b, noise in comparisons):
+        result = HOLDS
+    elif any(b - a > noise for _, a, b, noise in comparisons):
+        result = DOES_NOT_HOLD
+    else:
+        result = f"{WITHIN_NOISE} at {n_seeds} seed(s)"
+    return Claim(claim=claim, source=source, evidence=text, verdict=result)

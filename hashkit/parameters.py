@@ -249,10 +249,21 @@ def _check_dataset(name_parameter: str) -> Callable[[Mapping[str, Any]], None]:
     return check
 
 
+def _check_dshc_codes(values: Mapping[str, Any]) -> None:
+    from hashkit.experiments.dshc import check_codes_parameters  # scikit-learn's k-means only when DSHC runs
+
+    try:
+        check_codes_parameters(values)
+    except ValueError as error:
+        raise ParameterError(str(error)) from None
+
+
 JOINT_CHECKS: tuple[tuple[tuple[str, ...], Callable[[Mapping[str, Any]], None]], ...] = (
     (("backbone", "backbone_options", "pretrained_weights"), _check_backbone),
     (("dataset", "data_root"), _check_dataset("dataset")),
     (("multi_label_dataset", "data_root"), _check_dataset("multi_label_dataset")),
+    (("bits", "kbc_bits", "kbc_threshold", "kbc_seed", "top_k_subclasses", "top_k_grid", "table1_bits", "table2_bits"),
+     _check_dshc_codes),
 )
 
 

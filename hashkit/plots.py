@@ -1,5 +1,5 @@
 """Figures the chapters share: image grids with captions and mosaic boxes, metrics against code length,
-and hyper-parameter sweeps."""
+hyper-parameter sweeps, embeddings and curves against the Hamming radius."""
 
 from __future__ import annotations
 
@@ -142,4 +142,65 @@ def f1_bucket_pairs(curves: pd.DataFrame, bases: Sequence[str], references: Sequ
             axis.set_xlabel("bucket addresses probed", fontsize=8)
             axis.set_ylabel("F1", fontsize=8)
             axis.legend(fontsize=6, frameon=False)
+    return figure
+
+
+def embedding_panels(embeddings: pd.DataFrame, class_names: Sequence[str], title: str = "") -> Figure:
+    """A 2-D embedding per panel, points coloured by class (DSHC's Fig. 2).
+
+    ``embeddings`` has the columns ``panel``, ``x``, ``y`` and ``label`` (a class index into
+    ``class_names``); panels keep their order of appearance.
+    """
+    panels = list(dict.fromkeys(embeddings["panel"]))
+    figure, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4.0), constrained_layout=True,
+                                squeeze=False)
+    colours = sns.color_palette("tab10", len(class_names))
+    for axis, panel in zip(axes[0], panels):
+        points = embeddings[embeddings["panel"] == panel]
+        for label, name in enumerate(class_names):
+            chosen = points[points["label"] == label]
+            axis.scatter(chosen["x"], chosen["y"], s=4, color=colours[label], label=name, alpha=0.7, linewidths=0)
+        axis.set_title(panel, fontsize=10)
+        axis.set_xticks([])
+        axis.set_yticks([])
+    axes[0][-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, markerscale=3, fontsize=8)
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def radius_panels(curves: pd.DataFrame, methods: Sequence[str], title: str = "") -> Figure:
+    """DSHC's Fig. 3: a row per code length; precision and recall against the Hamming radius, and
+    precision against recall over the radii. ``curves`` has the columns method, bits, radius,
+    precision and recall (mean over seeds taken here)."""
+    bits = sorted(curves["bits"].unique())
+    means = curves.groupby(["method", "bits", "radius"], as_index=False)[["precision", "recall"]].mean()
+    figure, axes = plt.subplots(len(bits), 3, figsize=(12.5, 3.4 * len(bits)), constrained_layout=True, squeeze=False)
+    colours = dict(zip(methods, sns.color_palette("tab10", len(methods))))
+    for row, n_bits in zip(axes, bits):
+        for method in methods:
+            curve = means[(means["method"] == method) & (means["bits"] == n_bits)].sort_values("radius")
+            if curve.empty:
+                continue
+            style = {"color": colours[method], "marker": "o", "markersize": 2.5, "linewidth": 1.2, "label": method}
+            row[0].plot(curve["radius"], curve["precision"], **style)
+            row[1].plot(curve["radius"], curve["recall"], **style)
+            row[2].plot(curve["recall"], curve["precision"], **style)
+        for axis, (x_label, y_label) in zip(row, (("Hamming radius", "precision"), ("Hamming radius", "recall"),
+                                                  ("recall", "precision"))):
+            axis.set(xlabel=x_label, ylabel=y_label, title=f"{n_bits} bits")
+        row[2].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def count_histogram(values: pd.Series, reference: float, reference_label: str, x_label: str,
+                    title: str = "") -> Figure:
+    """A histogram of integer ``values`` with a published ``reference`` value marked."""
+    figure, axis = plt.subplots(figsize=(5.5, 3.2), constrained_layout=True)
+    axis.hist(values, bins=np.arange(values.min() - 0.5, values.max() + 1.5, 2), color="tab:blue", alpha=0.8)
+    axis.axvline(reference, color="tab:red", linestyle="--", label=reference_label)
+    axis.set(xlabel=x_label, ylabel="k-means seeds", title=title)
+    axis.legend(frameon=False)
     return figure

@@ -34,6 +34,9 @@ CHAPTERS = {
              "region holds", "verdict", "section"],
             ["table1_losses", "mosaic_examples", "fig3_4_radius0", "fig5_7_f1_bucket", "keep_probabilities",
              "fig2_regions", "fig8_retrievals", "fig9_sensitivity"]),
+    "dshc": (["distinct codes", "why not run", "stands for", "aspect", "cifar10 ← fashion-mnist", "paper runtime",
+              "paper sub-classes", "recall r=0", "ranking", "verdict", "section"],
+             ["kbc_seed_survey", "fig2_tsne", "fig3_radius_curves"]),
 }
 
 

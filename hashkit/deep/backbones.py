@@ -10,6 +10,10 @@ optionally a *local* file of pretrained weights. The names (:data:`BACKBONES`):
 * ``"alexnet"`` {cite}`krizhevsky2012alexnet`, ``"vgg19"`` {cite}`simonyan2015vgg`, ``"resnet50"``,
   ``"resnet101"`` {cite}`he2016resnet` — torchvision's definitions, which HashNet, DCH and MMHH
   (AlexNet) and the later papers (VGG, ResNet) fine-tune.
+* ``"cifar-resnet50"``, ``"cifar-resnet101"`` — the same ResNets in their CIFAR form: a 3×3
+  stride-1 first convolution and no max-pool, on the images at their own size (32 px CIFAR-10),
+  which DSHC trains from scratch. Their weights file, when given, is the state dict of such a
+  network (its classification layer, of whatever width, is left out).
 
 The ImageNet networks take 224 px RGB: :class:`ImageNetInput` repeats a grey channel, resizes
 and normalises with ImageNet's statistics inside the network, so every dataset feeds them as it
@@ -162,6 +166,37 @@ class ImageNetInput(nn.Module):
         return self.body((images - self.mean) / self.std)
 
 
+class NativeInput(nn.Module):
+    """Feeds a network the images at their own size: grey → RGB, normalised with ImageNet's statistics."""
+
+    def __init__(self, body: nn.Module, feature_dim: int) -> None:
+        super().__init__()
+        self.body = body
+        self.feature_dim = feature_dim
+        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if images.shape[1] == 1:
+            images = images.expand(-1, 3, -1, -1)
+        return self.body((images - self.mean) / self.std)
+
+
+def _cifar_resnet(network: nn.Module) -> nn.Module:
+    """A torchvision ResNet in its CIFAR form: 3×3 stride-1 stem, no max-pool, no classification layer."""
+    network.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
+    network.maxpool = nn.Identity()
+    network.fc = nn.Identity()
+    return network
+
+
+_CIFAR_RESNETS: dict[str, Callable[[], nn.Module]] = {
+    "cifar-resnet50": lambda: torchvision.models.resnet50(weights=None),
+    "cifar-resnet101": lambda: torchvision.models.resnet101(weights=None),
+}
+CIFAR_RESNET_FEATURES = 2048
+
+
 def _without_last_layer(classifier: nn.Sequential) -> list[nn.Module]:
     """The classifier's layers up to, not including, its final class-score layer."""
     return list(classifier.children())[:-1]
@@ -187,7 +222,7 @@ _IMAGENET_NETWORKS: dict[str, tuple[Callable[[], nn.Module], Callable[[nn.Module
     "resnet101": (lambda: torchvision.models.resnet101(weights=None), _resnet_body, 2048),
 }
 
-BACKBONES: tuple[str, ...] = ("small-cnn", *_IMAGENET_NETWORKS)
+BACKBONES: tuple[str, ...] = ("small-cnn", *_IMAGENET_NETWORKS, *_CIFAR_RESNETS)
 
 
 def check_backbone_choice(name: str, pretrained_weights: str | os.PathLike | None, trainable: str) -> Path | None:
@@ -224,9 +259,10 @@ def check_backbone_options(name: str, options: dict[str, object]) -> None:
         raise TypeError(f"backbone {name!r} {takes}, got {', '.join(foreign)}")
 
 
-def load_weights_file(network: nn.Module, weights_file: Path, what: str) -> None:
+def load_weights_file(network: nn.Module, weights_file: Path, what: str, skip_prefix: str | None = None) -> None:
     """Load the state dict in ``weights_file`` into ``network``; a file that is unreadable or does not fit
-    is a ``ValueError`` that starts with ``what`` (the parameter or network it is for) and names the file."""
+    is a ``ValueError`` that starts with ``what`` (the parameter or network it is for) and names the file.
+    Entries whose names start with ``skip_prefix`` (a classification layer the network has dropped) are ignored."""
     record_input(weights_file)
     try:
         state_dict = torch.load(weights_file, map_location="cpu", weights_only=True)
@@ -235,6 +271,8 @@ def load_weights_file(network: nn.Module, weights_file: Path, what: str) -> None
             f"{what}: {str(weights_file)!r} is not a readable torch file ({type(error).__name__}); "
             "expected a state dict saved with torch.save"
         ) from error
+    if skip_prefix is not None and isinstance(state_dict, dict):
+        state_dict = {name: value for name, value in state_dict.items() if not name.startswith(skip_prefix)}
     try:
         network.load_state_dict(state_dict)
     except (RuntimeError, AttributeError, TypeError) as error:
@@ -266,6 +304,11 @@ def build_backbone(name: str, in_channels: int, image_size: tuple[int, int], *,
         if weights_file is not None:
             load_weights_file(small_cnn, weights_file, f"pretrained_weights for backbone {name!r}")
         backbone: nn.Module = StandardisedFeatures(small_cnn)
+    elif name in _CIFAR_RESNETS:
+        network = _cifar_resnet(_CIFAR_RESNETS[name]())
+        if weights_file is not None:
+            load_weights_file(network, weights_file, f"pretrained_weights for backbone {name!r}", skip_prefix="fc.")
+        backbone = NativeInput(network, CIFAR_RESNET_FEATURES)
     else:
         make_network, cut_features, feature_dim = _IMAGENET_NETWORKS[name]
         network = make_network()

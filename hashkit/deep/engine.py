@@ -50,6 +50,7 @@ from tqdm import tqdm
 
 from hashkit.checks import check_positive_int
 from hashkit.data import ImageDataset, Split
+from hashkit.deep.augmentation import augment, check_augmentation
 from hashkit.deep.backbones import Trainable, build_backbone, check_backbone_choice
 from hashkit.deep.method import HashingMethod, TrainingContext
 from hashkit.deep.tensors import SplitImages, image_shape, iterate_batches
@@ -267,6 +268,9 @@ def train(
     learning_rate: float = 1e-3,
     weight_decay: float = 1e-5,
     momentum: float = 0.9,
+    lr_step_epochs: int | None = None,
+    lr_decay: float = 0.1,
+    augmentation: str = "none",
     device: str | torch.device = "cpu",
     seed: int = 0,
     progress: bool = True,
@@ -291,6 +295,10 @@ def train(
             ``"sgd"`` (the papers' choice for fine-tuning) or ``"rmsprop"``; ``momentum`` applies
             to the last two.
         learning_rate, weight_decay: of the optimiser.
+        lr_step_epochs, lr_decay: the learning rate is multiplied by ``lr_decay`` every
+            ``lr_step_epochs`` epochs (``None``: constant), e.g. DSHC's "decreases every 6 epochs".
+        augmentation: ``"none"`` or ``"crop-flip"`` (:mod:`hashkit.deep.augmentation`), applied
+            to each training batch.
         device: ``"cpu"`` or ``"cuda[:N]"``; CUDA that is not there is an error before any work.
         seed: seeds Python, numpy and torch; the same seed gives the same codes on the CPU.
         progress: show a progress bar per epoch.
@@ -312,6 +320,11 @@ def train(
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     _check_arguments(method, split, batch_size, optimizer, learning_rate, weight_decay, momentum)
+    if lr_step_epochs is not None:
+        lr_step_epochs = check_positive_int(lr_step_epochs, "lr_step_epochs")
+    if isinstance(lr_decay, bool) or not isinstance(lr_decay, Real) or not 0 < lr_decay <= 1:
+        raise ValueError(f"lr_decay: expected a number in (0, 1], got {lr_decay!r}")
+    check_augmentation(augmentation)
     check_backbone_choice(backbone, pretrained_weights, trainable)
     device = resolve_device(device)
     # Learned state lives on the method (codes_, memory_, …): a copy per run keeps the caller's
@@ -339,6 +352,8 @@ def train(
     )
     optimiser = _make_optimizer(optimizer, [p for p in network.parameters() if p.requires_grad],
                                 learning_rate, weight_decay, momentum)
+    schedule = (None if lr_step_epochs is None
+                else torch.optim.lr_scheduler.StepLR(optimiser, step_size=lr_step_epochs, gamma=lr_decay))
     network.train()
     _calibrate_batch_norm(network, dataset, split.train, device, seed)
     method.begin(context)
@@ -352,7 +367,8 @@ def train(
         loss_sum, items = 0.0, 0
         bar = tqdm(loader, desc=f"{method.name} epoch {epoch + 1}/{epochs}", disable=not progress, leave=False)
         for batch, (images, labels, positions) in enumerate(bar, start=1):
-            images, labels, positions = images.to(device), labels.to(device), positions.to(device)
+            images = augment(images, augmentation, generator).to(device)
+            labels, positions = labels.to(device), positions.to(device)
             outputs = method.activation(network(images), context)
             loss = method.loss(outputs, labels, positions, context)
             # Checked before backward: one NaN step would spread NaN through every weight, and the
@@ -368,6 +384,8 @@ def train(
             loss_sum += loss.item() * len(images)
             items += len(images)
             bar.set_postfix(loss=f"{loss.item():.4f}")
+        if schedule is not None:
+            schedule.step()
         update_started = time.perf_counter()
         method.end_epoch(context)
         finished = time.perf_counter()

@@ -26,10 +26,12 @@ from hashkit.experiments.runs import RunResult
 
 
 def run_grid(specs: Sequence[MethodSpec], benchmarks: Sequence[Benchmark], bits: Sequence[int],
-             settings: DeepSettings, *, radius: int = 2, description: str = "runs") -> list[RunResult]:
-    """Every spec at every code length on every benchmark (benchmark by benchmark, method by method)."""
+             settings: DeepSettings, *, radius: int = 2, description: str = "runs",
+             keep_fitted: bool = False) -> list[RunResult]:
+    """Every spec at every code length on every benchmark (benchmark by benchmark, method by method);
+    ``keep_fitted`` keeps each fitted method in its result."""
     plan = [(benchmark, spec, n_bits) for benchmark in benchmarks for spec in specs for n_bits in bits]
-    return [score(spec, benchmark, n_bits, settings, radius)
+    return [score(spec, benchmark, n_bits, settings, radius, keep_fitted)
             for benchmark, spec, n_bits in tqdm(plan, desc=description, disable=not settings.progress)]
 
 

@@ -28,6 +28,7 @@ from hashkit.data import ImageDataset, Split, load_dataset, protocol_split
 from hashkit.deep.methods import ADSH, DCH, MMHH, HashNet
 from hashkit.experiments.grid import Deviation
 from hashkit.experiments.methods import Benchmark, DeepSettings, deep, fit, shallow
+from hashkit.experiments.noise import difference_noise
 from hashkit.features.cache import FeatureCache, default_cache_dir
 from hashkit.features.encoding import encode_images
 from hashkit.features.learned import DEFAULT_LEARNED_METHOD, learned_encoder, learned_settings
@@ -306,10 +307,8 @@ def gain_noise(per_query: Mapping[tuple[str, int, int], np.ndarray], summary: pd
                  for seed in seeds for name, sign in ((f"MCH-{base}", 1), (base, -1))]
         per_seed = np.asarray(gains).reshape(len(seeds), 2).sum(axis=1)
         return float(per_seed.std(ddof=1))
-    difference = per_query[(f"MCH-{base}", n_bits, seeds[0])] - per_query[(base, n_bits, seeds[0])]
-    rng = np.random.default_rng(0)
-    samples = rng.integers(0, len(difference), (resamples, len(difference)))
-    return float(difference[samples].mean(axis=1).std())
+    return difference_noise([per_query[(f"MCH-{base}", n_bits, seeds[0])]], [per_query[(base, n_bits, seeds[0])]],
+                            resamples)
 
 
 def layout_comparison(p: Mapping[str, object], seed: int, n_bits: int, settings: DeepSettings,

@@ -32,7 +32,8 @@ import pandas as pd
 from hashkit.checks import check_positive_int
 from hashkit.data import ImageDataset, Split
 from hashkit.deep.backbones import check_backbone_choice
-from hashkit.deep.engine import TrainedModel, retrieval_codes, train
+from hashkit.deep.augmentation import check_augmentation
+from hashkit.deep.engine import OPTIMIZERS, TrainedModel, retrieval_codes, train
 from hashkit.deep.method import HashingMethod
 from hashkit.experiments.runs import RunResult, score_codes
 from hashkit.runtime import resolve_device
@@ -87,7 +88,9 @@ class DeepSettings:
     """What every network of a chapter shares; :meth:`check` validates it before any work.
 
     ``epochs`` maps an epoch role (what a :class:`MethodSpec` names: e.g. ``"subset"``,
-    ``"whole"``, ``"rounds"``) to the engine's epochs for it. ``epochs_per_round`` is the passes
+    ``"whole"``, ``"rounds"``) to the engine's epochs for it. The optimiser's settings, the
+    learning-rate steps and the augmentation are the engine's (:func:`hashkit.deep.engine.train`),
+    with its defaults. ``epochs_per_round`` is the passes
     over each round's sample of the methods that train in rounds. ``progress`` shows one bar over
     each table's runs; the engine's per-epoch bars stay off, as hundreds of them would fill a page.
     """
@@ -96,16 +99,27 @@ class DeepSettings:
     backbone_options: dict = field(default_factory=dict)
     pretrained_weights: str | None = None
     device: str = "cpu"
+    optimizer: str = "adam"
     learning_rate: float = 1e-3
+    momentum: float = 0.9
+    weight_decay: float = 1e-5
+    lr_step_epochs: int | None = None
+    lr_decay: float = 0.1
+    augmentation: str = "none"
     batch_size: int = 128
     epochs: Mapping[str, int] = field(default_factory=dict)
     epochs_per_round: int = 3
     progress: bool = False
 
     def check(self) -> None:
-        """Backbone, weights file, device and epoch counts; raises naming the parameter."""
+        """Backbone, weights file, device, optimiser, augmentation and epoch counts; raises naming the parameter."""
         check_backbone_choice(self.backbone, self.pretrained_weights, "all")
         resolve_device(self.device)
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        check_augmentation(self.augmentation)
+        if self.lr_step_epochs is not None:
+            check_positive_int(self.lr_step_epochs, "lr_step_epochs")
         for name, value in [("batch_size", self.batch_size), ("epochs_per_round", self.epochs_per_round),
                             *((f"epochs[{role!r}]", epochs) for role, epochs in self.epochs.items())]:
             check_positive_int(value, name)
@@ -116,7 +130,9 @@ class DeepSettings:
             raise ValueError(f"epochs: no epoch count for {role!r}; the settings have {', '.join(self.epochs)}")
         return {"backbone": self.backbone, "backbone_options": dict(self.backbone_options),
                 "pretrained_weights": self.pretrained_weights, "device": self.device, "epochs": self.epochs[role],
-                "learning_rate": self.learning_rate, "batch_size": self.batch_size, "progress": False}
+                "optimizer": self.optimizer, "learning_rate": self.learning_rate, "momentum": self.momentum,
+                "weight_decay": self.weight_decay, "lr_step_epochs": self.lr_step_epochs, "lr_decay": self.lr_decay,
+                "augmentation": self.augmentation, "batch_size": self.batch_size, "progress": False}
 
 
 class Fitted(Protocol):
@@ -220,8 +236,12 @@ def fit(spec: MethodSpec, benchmark: Benchmark, n_bits: int, settings: DeepSetti
     return FittedNetwork(model, split)
 
 
-def score(spec: MethodSpec, benchmark: Benchmark, n_bits: int, settings: DeepSettings, radius: int = 2) -> RunResult:
-    """Fit ``spec`` and score it: mAP over the whole database and precision / recall / F1 within ``radius``."""
+def score(spec: MethodSpec, benchmark: Benchmark, n_bits: int, settings: DeepSettings, radius: int = 2,
+          keep_fitted: bool = False) -> RunResult:
+    """Fit ``spec`` and score it: mAP over the whole database and precision / recall / F1 within ``radius``.
+
+    ``keep_fitted`` keeps the fitted method in the result (a network and its per-item state: kept
+    only when asked, since a grid holds many results)."""
     fitted = fit(spec, benchmark, n_bits, settings)
     query_codes, database_codes = fitted.codes(benchmark)
     labels = benchmark.images.labels
@@ -229,4 +249,5 @@ def score(spec: MethodSpec, benchmark: Benchmark, n_bits: int, settings: DeepSet
                          labels[benchmark.split.database], radius)
     return RunResult(method=spec.name, dataset=benchmark.name, bits=n_bits, seed=benchmark.seed, radius=radius,
                      training_seconds=fitted.training_seconds, images_per_second=fitted.images_per_second,
-                     query_codes=query_codes, database_codes=database_codes, history=fitted.history, **scores)
+                     query_codes=query_codes, database_codes=database_codes, history=fitted.history,
+                     fitted=fitted if keep_fitted else None, **scores)

@@ -27,7 +27,9 @@ class RunResult:
 
     ``precision``, ``recall`` and ``f1`` are within Hamming radius ``radius`` (FDAH's Figs. 2–3
     use 2). ``images_per_second`` is ``None`` for shallow methods, which fit on features.
-    ``history`` is the engine's per-epoch table for deep methods.
+    ``history`` is the engine's per-epoch table for deep methods; ``fitted`` the fitted method
+    itself (:class:`~hashkit.experiments.methods.Fitted`), for what a chapter computes from the
+    model beyond its codes (DSHC's codes from other top-K sub-classes).
     """
 
     method: str
@@ -44,6 +46,7 @@ class RunResult:
     database_codes: np.ndarray = field(repr=False)
     images_per_second: float | None = None
     history: pd.DataFrame | None = field(default=None, repr=False)
+    fitted: object | None = field(default=None, repr=False)
 
     def row(self) -> dict:
         return {column: getattr(self, column) for column in RESULT_COLUMNS}

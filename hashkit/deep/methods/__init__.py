@@ -9,8 +9,10 @@ from hashkit.deep.methods.dch import DCH
 from hashkit.deep.methods.ddsh import DDSH
 from hashkit.deep.methods.dpsh import DPSH
 from hashkit.deep.methods.dsdh import DSDH
+from hashkit.deep.methods.dtsh import DTSH
 from hashkit.deep.methods.fdah import FDAH
 from hashkit.deep.methods.hashnet import HashNet
 from hashkit.deep.methods.mmhh import MMHH
+from hashkit.deep.methods.vdsh import VDSH
 
-__all__ = ["ADSH", "DCH", "DDSH", "DPSH", "DSDH", "FDAH", "HashNet", "MMHH"]
+__all__ = ["ADSH", "DCH", "DDSH", "DPSH", "DSDH", "DTSH", "FDAH", "HashNet", "MMHH", "VDSH"]
