@@ -1,10 +1,14 @@
-"""Fixtures several test files share."""
+"""Fixtures and helpers several test files share."""
 
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from benchmarks.bench_book import copy_book_sources
 from hashkit.data import ImageDataset, Split, load_dataset
 from hashkit.metrics import mean_average_precision
 from hashkit.shallow import LSH
@@ -16,6 +20,15 @@ def missing(what: str, reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{what} is missing on CI, where the set-up provides it: {reason}")
     pytest.skip(f"{what} is missing: {reason}")
+
+
+def run_chapter(root: Path, chapter: str, *parameters: str) -> subprocess.CompletedProcess:
+    """The book's sources copied into a new folder ``root``, and ``chapter`` run there by the runner
+    with smoke settings, without the HTML, and the extra ``parameters`` (``"-p", name, value``)."""
+    root.mkdir(parents=True)
+    copy_book_sources(root)
+    return subprocess.run([sys.executable, "-m", "hashkit.book", "--root", str(root), "--chapters", chapter,
+                           "--smoke", "--no-html", *parameters], capture_output=True, text=True)
 
 
 @pytest.fixture(scope="session")

@@ -4,30 +4,19 @@ before any kernel starts."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 import torch
 
-from benchmarks.bench_book import copy_book_sources
+from tests.conftest import run_chapter
 from tests.formats import write_cifar10, write_multi_label_trio
 
 pytestmark = pytest.mark.slow
 
 
-def run_chapter(root: Path, *parameters: str) -> subprocess.CompletedProcess:
-    root.mkdir(parents=True)
-    copy_book_sources(root)
-    return subprocess.run([sys.executable, "-m", "hashkit.book", "--root", str(root), "--chapters", "fdah",
-                           "--smoke", "--no-html", *parameters], capture_output=True, text=True)
-
-
 def test_cifar10_files_given_fill_the_cifar10_columns_figure_and_table_2(tmp_path):
     cifar_root = write_cifar10(tmp_path / "cifar" / "cifar-10-batches-py", per_batch=400).parent
-    completed = run_chapter(tmp_path / "book", "-p", "cifar10_root", str(cifar_root))
+    completed = run_chapter(tmp_path / "book", "fdah", "-p", "cifar10_root", str(cifar_root))
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
     out_dir = tmp_path / "book" / "book" / "executed" / "fdah"
     table1 = pd.read_csv(out_dir / "table1_map.csv", header=[0, 1])
@@ -44,7 +33,7 @@ def test_cifar10_files_given_fill_the_cifar10_columns_figure_and_table_2(tmp_pat
 def test_nus_wide_list_files_given_replace_the_mosaic_stand_in(tmp_path):
     # 3,300 images: FDAH's 2,100 NUS-WIDE queries, and 1,200 training items for the smoke sizes.
     nus_root = write_multi_label_trio(tmp_path / "data" / "nus-wide", n_images=3_300).parent
-    completed = run_chapter(tmp_path / "book", "-p", "nus_wide_root", str(nus_root),
+    completed = run_chapter(tmp_path / "book", "fdah", "-p", "nus_wide_root", str(nus_root),
                             "-p", "nus_wide_options", "{image_size: [16, 16]}")
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
     out_dir = tmp_path / "book" / "book" / "executed" / "fdah"
@@ -56,7 +45,7 @@ def test_nus_wide_list_files_given_replace_the_mosaic_stand_in(tmp_path):
 
 
 def test_several_seeds_give_mean_and_standard_deviation_in_every_table(tmp_path):
-    completed = run_chapter(tmp_path / "book", "-p", "seeds", "[0, 1]")
+    completed = run_chapter(tmp_path / "book", "fdah", "-p", "seeds", "[0, 1]")
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
     out_dir = tmp_path / "book" / "book" / "executed" / "fdah"
     table1 = pd.read_csv(out_dir / "table1_map.csv", header=[0, 1])
@@ -79,7 +68,7 @@ def test_a_missing_file_weight_or_gpu_stops_the_chapter_before_any_kernel(tmp_pa
     arguments = ["-p", parameter, value.format(tmp=tmp_path)]
     if parameter == "pretrained_weights":
         arguments += ["-p", "backbone", "alexnet", "-p", "backbone_options", "{}"]
-    completed = run_chapter(tmp_path / "book", *arguments)
+    completed = run_chapter(tmp_path / "book", "fdah", *arguments)
     assert completed.returncode == 2
     assert message in completed.stderr.lower(), completed.stderr[-3000:]
     assert "executing" not in completed.stdout, "a chapter started before the parameters were checked"

@@ -3,24 +3,15 @@ Table 2's NUS-WIDE column, and a focus class the dataset lacks stops the chapter
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from benchmarks.bench_book import copy_book_sources
+from tests.conftest import run_chapter
 from tests.formats import write_multi_label_trio
 
 pytestmark = pytest.mark.slow
-
-
-def run_chapter(root: Path, *parameters: str) -> subprocess.CompletedProcess:
-    root.mkdir(parents=True)
-    copy_book_sources(root)
-    return subprocess.run([sys.executable, "-m", "hashkit.book", "--root", str(root), "--chapters", "mch",
-                           "--smoke", "--no-html", *parameters], capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +20,7 @@ def nus_wide(tmp_path_factory) -> Path:
 
 
 def test_nus_wide_files_replace_the_mosaic_and_fill_their_column(tmp_path, nus_wide):
-    completed = run_chapter(tmp_path / "book", "-p", "nus_wide_root", str(nus_wide), "-p", "focus_classes",
+    completed = run_chapter(tmp_path / "book", "mch", "-p", "nus_wide_root", str(nus_wide), "-p", "focus_classes",
                             "[class_0, class_3]")
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
     out_dir = tmp_path / "book" / "book" / "executed" / "mch"
@@ -43,7 +34,7 @@ def test_nus_wide_files_replace_the_mosaic_and_fill_their_column(tmp_path, nus_w
 
 
 def test_a_focus_class_the_dataset_lacks_stops_the_chapter_before_training(tmp_path, nus_wide):
-    completed = run_chapter(tmp_path / "book", "-p", "nus_wide_root", str(nus_wide))
+    completed = run_chapter(tmp_path / "book", "mch", "-p", "nus_wide_root", str(nus_wide))
     output = completed.stdout + completed.stderr
     assert completed.returncode != 0
     assert "focus_classes: nus-wide has no class 'Sandal', 'Bag'; its classes are class_0" in output

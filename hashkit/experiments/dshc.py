@@ -6,7 +6,8 @@ The chapter ``notebooks/dshc.py`` runs them with the generic layer (:mod:`hashki
   fairness control), the multi-label DSHC, the deep baselines DPSH, DSDH, DTSH and VDSH (back-
   propagation variant) on a training subset, ITQ and SH on label-free features.
 * :func:`prepare_benchmark` — one dataset under DSHC's protocol (§4.1).
-* :func:`table1`, :func:`table2`, :func:`table3`, :func:`table4` — the paper's tables beside ours.
+* :func:`table1`, :func:`runs_table` (Tables 2–3), :func:`table4` — the paper's tables beside ours;
+  :func:`geometry_table`, :func:`survey_kbc_seeds`, :func:`top_k_ablation` — what the paper leaves open.
 * :data:`DEVIATIONS` — the paper's setting beside this run's.
 
 Its claims are in :mod:`hashkit.experiments.dshc_claims`.
@@ -24,12 +25,13 @@ import torch
 from sklearn.manifold import TSNE
 
 from hashkit.checks import check_positive_int
-from hashkit.data import ImageDataset, Split, load_dataset, protocol_split
+from hashkit.data import ImageDataset, load_dataset, protocol_split
 from hashkit.deep.codebooks import Codebook, codebook_geometry, cpbc_codebook, kbc_centres, kbc_codebook, kbc_filter
 from hashkit.deep.methods import DPSH, DSDH, DTSH, VDSH
 from hashkit.deep.methods.dshc import DSHC, DSHCMultiLabel, check_top_k, subclass_codes
 from hashkit.experiments.grid import Deviation
 from hashkit.experiments.methods import Benchmark, DeepSettings, MethodSpec, deep, shallow
+from hashkit.experiments.noise import difference_noise
 from hashkit.experiments.runs import RunResult
 from hashkit.features import extract_features
 from hashkit.metrics import average_precision, hamming_radius_metrics, shared_positive_codes
@@ -50,6 +52,8 @@ RUN_LABELS = {"VDSH": "VDSH (backprop)"}
 PAPER_NAMES = {FAIR: "DSHC", KBC: "DSHC"}
 FIG3_METHODS = ("DSHC", FAIR, "DPSH", "DSDH")
 PAPER_DATASETS = {"single": "cifar10", "multi": "nus-wide"}
+# Classes of the single-label datasets DSHC runs on (Fashion-MNIST, CIFAR-10): what CPBC divides.
+SINGLE_LABEL_CLASSES = 10
 # The chapter's parameters in smoke mode: a minute-long run for the tests.
 SMOKE = {"bits": [10, 20], "table1_bits": 20, "table2_bits": 20, "fashion_items": 2_200, "query_per_class": 20,
          "mosaic_images": 1_200, "baseline_train": 400, "mosaic_baseline_train": 300, "shallow_train": 600,
@@ -383,10 +387,6 @@ def tsne_embedding(results: Sequence[RunResult], benchmark: Benchmark, points: i
     return pd.concat(frames, ignore_index=True)
 
 
-# Classes of the single-label datasets DSHC runs on (Fashion-MNIST, CIFAR-10): what CPBC divides.
-SINGLE_LABEL_CLASSES = 10
-
-
 def check_codes_parameters(p: Mapping[str, object]) -> None:
     """The chapter's code lengths and top-K against the codebooks they need; a ``ValueError`` that
     names the parameter, before any training (the runner calls this before the kernel starts)."""
@@ -434,3 +434,41 @@ def map_summary(scores: Mapping[tuple[str, str, int], Sequence[np.ndarray]]) -> 
         rows.append({"method": method, "dataset": dataset, "bits": n_bits, "map_mean": float(np.mean(maps)),
                      "map_std": float(np.std(maps, ddof=1)) if len(maps) > 1 else 0.0, "seeds": len(maps)})
     return pd.DataFrame(rows)
+
+
+def class_accuracy(result: RunResult, benchmark: Benchmark) -> float:
+    """The share of queries whose most probable sub-class belongs to their own class: how well the
+    trained DSHC classifies, which bounds its mAP once classes are far apart in Hamming space."""
+    model = result.fitted.model
+    predicted = model.method.codebook.classes[model.outputs(benchmark.images, benchmark.split.query).argmax(dim=1).numpy()]
+    return float((predicted == benchmark.images.labels[benchmark.split.query].argmax(axis=1)).mean())
+
+
+def label_agreement(result: RunResult, benchmark: Benchmark) -> dict:
+    """How well the multi-label DSHC's codes predict the queries' labels: the share of (query, label)
+    bits right, of queries with every label right, and of queries whose code has no positive bit."""
+    predicted = result.query_codes > 0
+    truth = benchmark.images.labels[benchmark.split.query].astype(bool)
+    return {"bits right": float((predicted == truth).mean()),
+            "all labels right": float((predicted == truth).all(axis=1).mean()),
+            "codes with no label": float((~predicted).all(axis=1).mean())}
+
+
+def fairness_table(scores: Mapping[tuple[str, str, int], Sequence[np.ndarray]], dataset: str, n_bits: int,
+                   methods: Sequence[str]) -> pd.DataFrame:
+    """The fairness control: per method, its mAP and how far DSHC and DSHC (subset) are ahead of it,
+    each lead with its noise (:func:`~hashkit.experiments.noise.difference_noise`)."""
+    rows = []
+    for method in methods:
+        key = (method, dataset, n_bits)
+        if key not in scores:
+            continue
+        row = {"method": method, "mAP": float(np.mean([ap.mean() for ap in scores[key]]))}
+        for lead in ("DSHC", FAIR):
+            rival = (lead, dataset, n_bits)
+            if method != lead and rival in scores:
+                row[f"{lead} ahead by"] = float(np.mean([a.mean() - b.mean() for a, b in zip(scores[rival], scores[key])]))
+                row[f"noise ({lead})"] = difference_noise(scores[rival], scores[key])
+        rows.append(row)
+    leads = [column for lead in ("DSHC", FAIR) for column in (f"{lead} ahead by", f"noise ({lead})")]
+    return pd.DataFrame(rows).reindex(columns=["method", "mAP", *leads])

@@ -72,10 +72,13 @@ def dshc_claims(runs: pd.DataFrame, per_query: PerQuery, *, single: str, multi: 
     baselines = [(name, table1_bits) for name in (*DEEP_BASELINES, *SHALLOW)]
     multi_rivals = [(name, baseline_multilabel_bits) for name in (*DEEP_BASELINES, *SHALLOW)]
     claims = [
-        beyond_noise("DSHC retrieves better than every compared method (Table 1)", "§4.2, Table 1",
-                     _comparisons(maps, per_query, ("DSHC", table1_bits), baselines, single)
-                     + _comparisons(maps, per_query, ("DSHC", multilabel_bits), multi_rivals, multi),
-                     n_seeds, left="DSHC", right="rival"),
+        beyond_noise("DSHC retrieves better than every compared method on the single-label set", "§4.2, Table 1",
+                     _comparisons(maps, per_query, ("DSHC", table1_bits), baselines, single), n_seeds,
+                     left="DSHC", right="rival"),
+        beyond_noise("DSHC retrieves better than every compared method on the multi-label set (DSHC ranked by "
+                     "Hamming distance, as the baselines are)", "§4.2, Table 1",
+                     _comparisons(maps, per_query, ("DSHC", multilabel_bits), multi_rivals, multi), n_seeds,
+                     left="DSHC", right="rival"),
         beyond_noise("(ours) DSHC still retrieves better when it trains on the baselines' training subset "
                      "for their epochs", "fairness control",
                      _comparisons(maps, per_query, (FAIR, table1_bits), baselines, single), n_seeds,
@@ -102,18 +105,15 @@ def dshc_claims(runs: pd.DataFrame, per_query: PerQuery, *, single: str, multi: 
     claims.append(_length_trend(maps, single, margins))
     claims.append(_same_time(seconds, margins))
     claims.append(_kbc(maps, per_query, single, kbc_bits, geometry, n_seeds))
-    for ranking, values, queries in (("Hamming distance", maps, per_query),
-                                     ("shared positive bits (the paper's ranking)", shared_positive_maps,
-                                      shared_positive_queries)):
-        rows = [(f"{rival} ({baseline_multilabel_bits} bits)", values.get(("DSHC", multi, multilabel_bits), np.nan),
-                 maps.get((rival, multi, baseline_multilabel_bits), np.nan),
-                 difference_noise(queries[("DSHC", multi, multilabel_bits)], per_query[(rival, multi,
-                                                                                       baseline_multilabel_bits)])
-                 if ("DSHC", multi, multilabel_bits) in queries and (rival, multi, baseline_multilabel_bits) in per_query
-                 else np.nan)
-                for rival in ("DPSH", "DSDH")]
-        claims.append(beyond_noise(f"On the multi-label set, the predicted labels as codes beat DPSH and DSDH "
-                                   f"(DSHC ranked by {ranking})", "§4.2", rows, n_seeds, left="DSHC", right="rival"))
+    dshc_key = ("DSHC", multi, multilabel_bits)
+    rows = [(f"{rival} ({rival_bits} bits) on {multi}", shared_positive_maps.get(dshc_key, np.nan),
+             maps.get((rival, multi, rival_bits), np.nan),
+             difference_noise(shared_positive_queries[dshc_key], per_query[(rival, multi, rival_bits)])
+             if dshc_key in shared_positive_queries and (rival, multi, rival_bits) in per_query else np.nan)
+            for rival, rival_bits in multi_rivals]
+    claims.append(beyond_noise("DSHC retrieves better than every compared method on the multi-label set, DSHC ranked "
+                               "by shared positive bits (the paper's ranking; the baselines by Hamming distance)",
+                               "§4.1–4.2, Table 1", rows, n_seeds, left="DSHC", right="rival"))
     claims.append(_geometry(geometry))
     claims.append(_encoding(top_k, table2_bits))
     return claims
