@@ -11,6 +11,7 @@ from pandas.io.formats.style import Styler
 
 
 def readable(table: pd.DataFrame, digits: int = 4) -> Styler:
-    """``table`` styled for the page: no index, text wrapped and left-aligned, floats to ``digits``."""
-    return (table.style.hide(axis="index").format(precision=digits)
+    """``table`` styled for the page: no index, text wrapped and left-aligned, floats to ``digits``, a
+    missing value as a dash."""
+    return (table.style.hide(axis="index").format(precision=digits, na_rep="—")
             .set_properties(**{"text-align": "left", "white-space": "normal"}))
