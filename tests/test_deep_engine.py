@@ -83,6 +83,43 @@ def test_history_has_one_row_per_epoch_and_hooks_run_in_order():
     assert trained.images_per_second > 0 and trained.n_bits == 8
 
 
+class Decoder(HashingMethod):
+    """A method with a module of its own: a linear decoder from the codes back to the batch's pixels,
+    stepped by its own optimiser after the network's step, its loss recorded as a part."""
+
+    name = "decoder"
+
+    def begin(self, context: TrainingContext) -> None:
+        self.decoder_ = torch.nn.Linear(context.n_bits, SIDE * SIDE)
+        self.optimiser_ = torch.optim.SGD(self.decoder_.parameters(), lr=0.1)
+        self.steps_ = 0
+
+    def loss(self, outputs, labels, positions, context):
+        target = context.batch_images.flatten(1)
+        reconstruction = ((self.decoder_(outputs) - target) ** 2).mean()
+        context.record(reconstruction=reconstruction.item(), half=0.5)
+        return reconstruction
+
+    def after_step(self, outputs, context):
+        assert context.batch_images is not None and len(context.batch_images) == len(outputs)
+        self.optimiser_.step()
+        self.optimiser_.zero_grad(set_to_none=True)
+        self.steps_ += 1
+
+
+def test_a_method_steps_modules_of_its_own_and_records_loss_parts():
+    untrained = Decoder()
+    trained = quick_train(untrained, epochs=3)
+    assert trained.method.steps_ == 3 * math.ceil(60 / 16)  # one after-step per batch
+    assert list(trained.history.columns) == [*HISTORY_COLUMNS, "reconstruction", "half"]
+    assert trained.history["half"].tolist() == [0.5, 0.5, 0.5]
+    # The part is the batch-size-weighted mean of the batches' losses, as the engine's own loss column.
+    np.testing.assert_allclose(trained.history["reconstruction"], trained.history["loss"], rtol=1e-5)
+    assert trained.history["reconstruction"].iloc[-1] < trained.history["reconstruction"].iloc[0]
+    assert not hasattr(untrained, "decoder_")
+    assert trained.context.batch_images is None
+
+
 def test_epoch_items_limit_what_an_epoch_trains_on():
     chosen = np.array([1, 5, 9, 20, 33, 41, 50, 58])
     trained = quick_train(Recorder(items=chosen), epochs=2, batch_size=4)

@@ -13,7 +13,9 @@ One epoch::
     for images, labels, positions in shuffled batches of items:
         outputs = method.activation(network(images))
         loss = method.loss(outputs, labels, positions)   # NaN or inf: TrainingDiverged, no step
+                                                     # (the loss may call context.forward(other images))
         loss.backward(); optimiser.step()
+        method.after_step(outputs)                   # e.g. BGAN's generator and discriminator steps
     method.end_epoch(context)                        # e.g. ADSH's discrete update of V
 
 The engine trains a deep copy of the method it is given, so that the caller's object and every
@@ -106,7 +108,8 @@ class TrainedModel:
             per-item state (``database_codes`` row ``i`` is item ``train_indices[i]``).
         history: one row per epoch: ``epoch`` (from 0), ``loss`` (mean over the epoch's batches,
             weighted by batch size), ``items`` (images trained on), ``seconds`` (wall time of the
-            epoch, its update included) and ``update_seconds`` (of ``end_epoch`` alone).
+            epoch, its update included) and ``update_seconds`` (of ``end_epoch`` alone), then the
+            mean of each loss part the method recorded (:meth:`TrainingContext.record`).
     """
 
     method: HashingMethod
@@ -348,7 +351,10 @@ def train(
 
     context = TrainingContext(
         n_bits=n_bits, train_labels=split_images.labels.to(device), device=device, n_epochs=epochs,
-        generator=generator, encode_train=encode_train,
+        generator=generator, encode_train=encode_train, image_shape=(channels, height, width),
+        # Activated outputs of any images, with gradient, in the network's current mode (DeepBit's
+        # rotated copies of the batch go through the network this way).
+        forward=lambda images: method.activation(network(images), context),
     )
     optimiser = _make_optimizer(optimizer, [p for p in network.parameters() if p.requires_grad],
                                 learning_rate, weight_decay, momentum)
@@ -369,6 +375,7 @@ def train(
         for batch, (images, labels, positions) in enumerate(bar, start=1):
             images = augment(images, augmentation, generator).to(device)
             labels, positions = labels.to(device), positions.to(device)
+            context.batch_images = images
             outputs = method.activation(network(images), context)
             loss = method.loss(outputs, labels, positions, context)
             # Checked before backward: one NaN step would spread NaN through every weight, and the
@@ -381,24 +388,33 @@ def train(
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
+            method.after_step(outputs, context)
             loss_sum += loss.item() * len(images)
             items += len(images)
             bar.set_postfix(loss=f"{loss.item():.4f}")
+        context.batch_images = None
         if schedule is not None:
             schedule.step()
         update_started = time.perf_counter()
         method.end_epoch(context)
         finished = time.perf_counter()
         rows.append({"epoch": epoch, "loss": loss_sum / max(items, 1), "items": items,
-                     "seconds": finished - started, "update_seconds": finished - update_started})
+                     "seconds": finished - started, "update_seconds": finished - update_started,
+                     **context.part_means()})
         if after_epoch is not None:
             network.eval()
             after_epoch(TrainedModel(method=method, network=network, context=context, train_indices=split.train,
-                                     history=pd.DataFrame(rows, columns=list(HISTORY_COLUMNS))))
+                                     history=_history(rows)))
             network.train()
     network.eval()
     return TrainedModel(method=method, network=network, context=context, train_indices=split.train.copy(),
-                        history=pd.DataFrame(rows, columns=list(HISTORY_COLUMNS)))
+                        history=_history(rows))
+
+
+def _history(rows: list[dict]) -> pd.DataFrame:
+    """The per-epoch rows as a table: the engine's columns, then the method's recorded loss parts."""
+    parts = list(dict.fromkeys(name for row in rows for name in row if name not in HISTORY_COLUMNS))
+    return pd.DataFrame(rows, columns=[*HISTORY_COLUMNS, *parts])
 
 
 def retrieval_codes(trained: TrainedModel, dataset: ImageDataset, split: Split) -> tuple[np.ndarray, np.ndarray]:

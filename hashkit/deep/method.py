@@ -20,6 +20,16 @@ paper defines:
   default; a classifier's number of (sub-)classes (DSHC).
 * :meth:`HashingMethod.codes` — the ±1 codes of activated outputs: ``sign`` by default; a
   classifier maps its predicted (sub-)classes to codes (DSHC).
+* :meth:`HashingMethod.after_step` — a step of the method's own modules after the network's
+  gradient step (a GAN's generator and discriminator, BGAN): the modules and their optimisers are
+  the method's, created in :meth:`~HashingMethod.begin`; the batch's images are
+  :attr:`TrainingContext.batch_images`; :meth:`TrainingContext.record` puts loss parts into the
+  epoch history.
+
+A loss that needs the network's outputs of images other than the batch itself (DeepBit's rotated
+copies of the batch) calls :attr:`TrainingContext.forward`: the engine's network in its current
+mode, then :meth:`HashingMethod.activation`, with gradient, so that the batch's loss reaches the
+network through those outputs too.
 
 As in scikit-learn, hyper-parameters are set in ``__init__`` and keep their names; what a run
 learns lives in attributes ending in ``_`` (ADSH's ``codes_``, DSDH's ``codes_`` and
@@ -54,6 +64,15 @@ class TrainingContext:
             called without positions (eval mode, no gradient), computed on demand: what a discrete
             update step needs (ADSH's ``U`` of its sampled items, DSDH's ``U`` of all).
         epoch: the current epoch, from 0.
+        batch_images: the current batch's images as the network saw them (after augmentation),
+            set by the engine before :meth:`HashingMethod.loss`; ``None`` between batches.
+        image_shape: ``(channels, height, width)`` of the dataset's images (what a generator makes).
+        forward: ``images → activated outputs``: the network as it stands, in its current mode
+            (training mode during an epoch: batch norm uses and updates its batch statistics),
+            then :meth:`HashingMethod.activation`, *with* gradient; set by the engine. What a loss
+            needs when it compares the batch's outputs with those of other images it makes from
+            the batch (DeepBit's rotated copies, :attr:`batch_images` rotated). ``None`` where no
+            engine built the context (a test's hand-made one).
     """
 
     n_bits: int
@@ -64,6 +83,24 @@ class TrainingContext:
     encode_train: Callable[..., torch.Tensor]
     epoch: int = 0
     extras: dict[str, object] = field(default_factory=dict)
+    batch_images: torch.Tensor | None = None
+    image_shape: tuple[int, int, int] | None = None
+    forward: Callable[[torch.Tensor], torch.Tensor] | None = None
+    # Loss parts of the current epoch: name → (sum weighted by batch size, items).
+    parts: dict[str, tuple[float, int]] = field(default_factory=dict)
+
+    def record(self, **parts: float | torch.Tensor) -> None:
+        """Add this batch's loss parts (e.g. ``adversarial=…``) to the epoch's means in the history."""
+        size = 0 if self.batch_images is None else len(self.batch_images)
+        for name, value in parts.items():
+            total, items = self.parts.get(name, (0.0, 0))
+            self.parts[name] = (total + float(value) * size, items + size)
+
+    def part_means(self) -> dict[str, float]:
+        """This epoch's mean of every recorded loss part, and a fresh start for the next epoch."""
+        means = {name: total / max(items, 1) for name, (total, items) in self.parts.items()}
+        self.parts = {}
+        return means
 
     @property
     def n_train(self) -> int:
@@ -108,6 +145,13 @@ class HashingMethod:
         batch's items in the training split (to index per-item state and ``train_labels``).
         """
         raise NotImplementedError(f"{type(self).__name__} must define loss()")
+
+    def after_step(self, outputs: torch.Tensor, context: TrainingContext) -> None:
+        """After the network's gradient step on a batch: steps of the method's own modules (nothing by default).
+
+        The batch loss's backward has already filled the gradients of every module it reached,
+        the method's own included; stepping and clearing those is the method's.
+        """
 
     def end_epoch(self, context: TrainingContext) -> None:
         """An update outside gradient descent after each epoch (nothing by default)."""

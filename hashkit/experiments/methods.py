@@ -52,6 +52,10 @@ class Benchmark:
         features: label-free features of every item for the shallow methods, or ``None``.
         sample_size: m, the items per round of the methods that sample (``None`` where none does).
         seed: the seed of every draw and every run on this benchmark.
+        feature_sets: further named features of every item a shallow method may fit on instead
+            (BGAN's "hand-crafted" pixels beside its learned features).
+        extras: what several methods of a chapter share and compute once per benchmark (BGAN's
+            neighbourhood of the training items).
     """
 
     name: str
@@ -62,6 +66,19 @@ class Benchmark:
     features: np.ndarray | None
     sample_size: int | None
     seed: int
+    feature_sets: dict[str, np.ndarray] = field(default_factory=dict)
+    extras: dict[str, object] = field(default_factory=dict)
+
+    def features_named(self, name: str | None) -> np.ndarray:
+        """The features called ``name`` (``None``: :attr:`features`); an error naming what there is."""
+        if name is None:
+            if self.features is None:
+                raise ValueError(f"features: {self.name} was prepared without features")
+            return self.features
+        if name not in self.feature_sets:
+            raise ValueError(f"features: {self.name} has no features {name!r}; it has "
+                             f"{', '.join(self.feature_sets) or 'none besides its default'}")
+        return self.feature_sets[name]
 
     def split_for(self, trains_on: str) -> Split:
         """The evaluation split with ``trains_on`` (``"train"`` or a name in ``training_sets``) as training items."""
@@ -148,16 +165,19 @@ class Fitted(Protocol):
 
 @dataclass
 class FittedShallow:
-    """A :mod:`hashkit.shallow` estimator fitted on features: queries and database encoded alike."""
+    """A :mod:`hashkit.shallow` estimator fitted on features (the benchmark's, or its feature set
+    ``features``): queries and database encoded alike."""
 
     estimator: object
     training_seconds: float
+    features: str | None = None
     images_per_second: None = None
     history: None = None
 
     def codes(self, benchmark: Benchmark) -> tuple[np.ndarray, np.ndarray]:
-        return (self.estimator.encode(benchmark.features[benchmark.split.query]),
-                self.estimator.encode(benchmark.features[benchmark.split.database]))
+        features = benchmark.features_named(self.features)
+        return (self.estimator.encode(features[benchmark.split.query]),
+                self.estimator.encode(features[benchmark.split.database]))
 
 
 @dataclass
@@ -191,17 +211,21 @@ class MethodSpec:
     """How a chapter runs one method: built by ``build`` from the benchmark and the deep settings
     (an estimator class's instance for ``kind="shallow"``, a :class:`HashingMethod` for
     ``kind="deep"``), fitted on the benchmark's ``trains_on`` items, a network for the epochs of
-    ``epochs`` (a role of :attr:`DeepSettings.epochs`)."""
+    ``epochs`` (a role of :attr:`DeepSettings.epochs`); a shallow method fits on the benchmark's
+    feature set ``features`` (``None``: its default features)."""
 
     name: str
     kind: Literal["shallow", "deep"]
     build: Build
     trains_on: str = "train"
     epochs: str | None = None
+    features: str | None = None
 
 
-def shallow(name: str, trains_on: str = "features fit") -> MethodSpec:
-    """The :mod:`hashkit.shallow` estimator called ``name``, seeded by the benchmark where it draws numbers."""
+def shallow(name: str, trains_on: str = "features fit", features: str | None = None,
+            label: str | None = None) -> MethodSpec:
+    """The :mod:`hashkit.shallow` estimator called ``name``, seeded by the benchmark where it draws
+    numbers, on the feature set ``features``, named ``label`` in the tables (default ``name``)."""
     if name not in SHALLOW_ESTIMATORS:
         raise ValueError(f"name: expected one of {', '.join(sorted(SHALLOW_ESTIMATORS))}, got {name!r}")
     estimator_class = SHALLOW_ESTIMATORS[name]
@@ -210,7 +234,7 @@ def shallow(name: str, trains_on: str = "features fit") -> MethodSpec:
     def build(benchmark: Benchmark, settings: DeepSettings, n_bits: int) -> object:
         return estimator_class(n_bits, **({"seed": benchmark.seed} if takes_seed else {}))
 
-    return MethodSpec(name=name, kind="shallow", build=build, trains_on=trains_on)
+    return MethodSpec(name=label or name, kind="shallow", build=build, trains_on=trains_on, features=features)
 
 
 def deep(name: str, build: Callable[[Benchmark, DeepSettings], HashingMethod], *, trains_on: str = "train",
@@ -223,14 +247,15 @@ def deep(name: str, build: Callable[[Benchmark, DeepSettings], HashingMethod], *
 def fit(spec: MethodSpec, benchmark: Benchmark, n_bits: int, settings: DeepSettings,
         after_epoch: Callable[[TrainedModel], None] | None = None) -> Fitted:
     """``spec`` fitted on ``benchmark`` at ``n_bits``: the one call every kind of method goes through."""
-    if spec.kind == "shallow" and benchmark.features is None:
+    if spec.kind == "shallow" and spec.features is None and benchmark.features is None:
         raise ValueError(f"{spec.name}: a shallow method needs features; {benchmark.name} was prepared without")
     split = benchmark.split_for(spec.trains_on)
     method = spec.build(benchmark, settings, n_bits)
     if spec.kind == "shallow":
+        features = benchmark.features_named(spec.features)
         started = time.perf_counter()
-        method.fit(benchmark.features[split.train], benchmark.images.labels[split.train])
-        return FittedShallow(method, time.perf_counter() - started)
+        method.fit(features[split.train], benchmark.images.labels[split.train])
+        return FittedShallow(method, time.perf_counter() - started, spec.features)
     model = train(method, benchmark.images, split, n_bits, seed=benchmark.seed, after_epoch=after_epoch,
                   **settings.train_options(spec.epochs))
     return FittedNetwork(model, split)

@@ -1,9 +1,12 @@
-"""How good a feature space's neighbourhoods are: precision of the k nearest neighbours' labels.
+"""Neighbourhoods in a feature space, and how good they are: the precision of the neighbours' labels.
 
-This is the curve behind BGAN's Fig. 2 {cite}`song2017bgan`: an unsupervised method that builds
-its similarity matrix from the k nearest neighbours of each training image (BGAN's ``K1``, DSAH's
-adaptive neighbours) inherits exactly this fraction of correct "labels", so a feature source with
-a higher curve gives those methods a better start.
+* :func:`nearest_neighbours` — each item's k nearest other items (cosine by default).
+* :func:`expanded_neighbourhood` — BGAN's §3.1 {cite}`song2017bgan`: the K1 nearest neighbours,
+  expanded through the K2 items whose neighbour lists overlap most, symmetric, stored sparse.
+* :func:`knn_label_precision`, :func:`neighbourhood_label_precision` — the curves of BGAN's
+  Fig. 2: an unsupervised method that trains on such "neighbours" (BGAN, DSAH's adaptive
+  neighbours) inherits exactly this fraction of correct "labels", so a feature source with a
+  higher curve gives those methods a better start.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
+from scipy import sparse
 
 METRICS = ("cosine", "euclidean")
 
@@ -97,3 +101,77 @@ def knn_label_precision(
         hits_at_k += shares_label.cumsum(dim=1)[:, k_positions].sum(dim=0, dtype=torch.float64)
     precision = hits_at_k.numpy() / (len(queries) * ks)
     return pd.DataFrame({"k": ks, "precision": precision})
+
+
+def nearest_neighbours(features: np.ndarray, k: int, metric: str = "cosine", batch_size: int = 256) -> np.ndarray:
+    """``(n_items, k)`` indices of each item's ``k`` nearest *other* items, nearest first.
+
+    ``metric`` as in :func:`knn_label_precision`; neighbours at exactly the same distance keep
+    ``topk``'s (deterministic) order.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"metric: expected one of {', '.join(METRICS)}, got {metric!r}")
+    points, _ = _check_inputs(features, np.zeros(len(features), dtype=np.int64))
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= len(points) - 1:
+        raise ValueError(f"k: expected an int in 1..{len(points) - 1} (every other item), got {k!r}")
+    if metric == "cosine":
+        points = torch.nn.functional.normalize(points, dim=1)
+    point_norms = (points * points).sum(dim=1) if metric == "euclidean" else None
+    lists = []
+    for start in range(0, len(points), batch_size):
+        batch = torch.arange(start, min(start + batch_size, len(points)))
+        scores = points[batch] @ points.T
+        if point_norms is not None:
+            scores = 2 * scores - point_norms
+        scores[torch.arange(len(batch)), batch] = float("-inf")
+        lists.append(scores.topk(int(k), dim=1).indices)
+    return torch.cat(lists).numpy()
+
+
+def expanded_neighbourhood(features: np.ndarray, k1: int, k2: int, metric: str = "cosine") -> sparse.csr_matrix:
+    """BGAN's neighbourhood (§3.1, Alg. 1, as the authors' ``create_S.py`` computes it), sparse.
+
+    Each item's list is itself and its ``k1`` nearest neighbours. The other items are ranked by
+    how many entries their lists share with it (the paper's ``1/‖(S1)_i − (S1)_j‖²`` ranks
+    identically: for two lists of ``k1`` the squared distance is ``8 (k1 − overlap)``); the ``k2``
+    that share most — the item itself first, ties by index — contribute their whole lists. The
+    union is the item's neighbourhood, made symmetric, without the item itself.
+
+    Returns an ``(n, n)`` boolean CSR matrix. Raises ``ValueError`` naming ``k1`` or ``k2`` when
+    either is not a positive int below the number of items.
+    """
+    n_items = len(features)
+    for name, value in (("k1", k1), ("k2", k2)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= n_items - 1:
+            raise ValueError(f"{name}: expected an int in 1..{n_items - 1} (the other items), got {value!r}")
+    lists = np.hstack([np.arange(n_items)[:, None], nearest_neighbours(features, int(k1), metric)])
+    rows = np.repeat(np.arange(n_items), lists.shape[1])
+    membership = sparse.csr_matrix((np.ones(rows.size, dtype=np.int32), (rows, lists.ravel())),
+                                   shape=(n_items, n_items))
+    overlap = (membership @ membership.T).tocoo()
+    # Per row: largest overlap first, ties by index; keep the first k2.
+    order = np.lexsort((overlap.col, -overlap.data, overlap.row))
+    ranked_rows, ranked_cols = overlap.row[order], overlap.col[order]
+    row_starts = np.searchsorted(ranked_rows, np.arange(n_items))
+    rank = np.arange(len(ranked_rows)) - row_starts[ranked_rows]
+    keep = rank < k2
+    chosen = sparse.csr_matrix((np.ones(int(keep.sum()), dtype=np.int32), (ranked_rows[keep], ranked_cols[keep])),
+                               shape=(n_items, n_items))
+    union = (chosen @ membership) > 0
+    neighbourhood = (union + union.T).tolil()
+    neighbourhood.setdiag(False)
+    return neighbourhood.tocsr().astype(bool)
+
+
+def neighbourhood_label_precision(neighbourhood: sparse.spmatrix, labels: np.ndarray) -> dict[str, float]:
+    """The mean size of each item's neighbourhood and the mean share of its neighbours that share a
+    label with it (an item without neighbours counts as precision 0)."""
+    neighbourhood = sparse.csr_matrix(neighbourhood, dtype=bool)
+    _, label_sets = _check_inputs(np.zeros((neighbourhood.shape[0], 1)), labels)
+    label_sets = label_sets.numpy()
+    items, neighbours = neighbourhood.nonzero()
+    correct = (label_sets[items] & label_sets[neighbours]).any(axis=1)
+    sizes = np.bincount(items, minlength=neighbourhood.shape[0])
+    hits = np.bincount(items, weights=correct, minlength=neighbourhood.shape[0])
+    return {"mean size": float(sizes.mean()),
+            "precision": float(np.divide(hits, sizes, out=np.zeros(len(sizes)), where=sizes > 0).mean())}
