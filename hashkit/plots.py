@@ -204,3 +204,67 @@ def count_histogram(values: pd.Series, reference: float, reference_label: str, x
     axis.set(xlabel=x_label, ylabel="k-means seeds", title=title)
     axis.legend(frameon=False)
     return figure
+
+
+def continuation_curves(betas: Sequence[float]) -> Figure:
+    """BGAN's Fig. 3: app(βz) and tanh(βz) for each slope β, approaching sgn(z)."""
+    values = np.linspace(-1.5, 1.5, 601)
+    figure, axes = plt.subplots(1, 2, figsize=(9, 3.2), constrained_layout=True, sharey=True)
+    colours = sns.color_palette("viridis", len(betas))
+    for axis, (name, function) in zip(axes, (("app(βz)", lambda z: np.clip(z, -1, 1)), ("tanh(βz)", np.tanh))):
+        for colour, beta in zip(colours, betas):
+            axis.plot(values, function(beta * values), color=colour, label=f"β = {beta:g}")
+        axis.plot(values, np.where(values >= 0, 1, -1), color="black", linestyle=":", label="sgn(z)")
+        axis.set(xlabel="z", title=name)
+    axes[0].set_ylabel("relaxed code")
+    axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False)
+    return figure
+
+
+def curves_by_length(curves: pd.DataFrame, x: str, y: str, methods: Sequence[str], x_label: str, y_label: str,
+                     title: str = "") -> Figure:
+    """A panel per code length, a line per method of ``y`` against ``x`` (mean over seeds); BGAN's Fig. 4."""
+    bits = sorted(curves["bits"].unique())
+    means = curves.groupby(["method", "bits", x], as_index=False)[y].mean()
+    figure, axes = plt.subplots(1, len(bits), figsize=(4.3 * len(bits), 3.4), constrained_layout=True, squeeze=False,
+                                sharey=True)
+    colours = dict(zip(methods, sns.color_palette("tab20", len(methods))))
+    for axis, n_bits in zip(axes[0], bits):
+        for method in methods:
+            curve = means[(means["method"] == method) & (means["bits"] == n_bits)].sort_values(x)
+            if not curve.empty:
+                axis.plot(curve[x], curve[y], marker="o", markersize=3, color=colours[method], label=method)
+        axis.set(xlabel=x_label, title=f"{n_bits} bits")
+    axes[0][0].set_ylabel(y_label)
+    axes[0][-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, fontsize=8)
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def history_panels(history: pd.DataFrame, columns: Sequence[tuple[str, str]], title: str = "") -> Figure:
+    """A panel per column of a training history against the epoch (BGAN's Fig. 5)."""
+    figure, axes = plt.subplots(1, len(columns), figsize=(3.4 * len(columns), 3.0), constrained_layout=True,
+                                squeeze=False)
+    for axis, (column, label) in zip(axes[0], columns):
+        axis.plot(history["epoch"], history[column], marker="o", markersize=3)
+        axis.set(xlabel="epoch", ylabel=label)
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def image_rows(rows: dict[str, np.ndarray], cell_inches: float = 1.0) -> Figure:
+    """A row of images per entry of ``rows``, the entry's name on the left (BGAN's Fig. 6)."""
+    n_columns = max(len(images) for images in rows.values())
+    figure, axes = plt.subplots(len(rows), n_columns, figsize=(n_columns * cell_inches + 1.5, len(rows) * cell_inches),
+                                squeeze=False)
+    for axis_row, (name, images) in zip(axes, rows.items()):
+        for axis, image in zip(axis_row, [*images, *[None] * (n_columns - len(images))]):
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if image is not None:
+                axis.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=255)
+        axis_row[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
+    figure.tight_layout()
+    return figure

@@ -88,17 +88,16 @@ from IPython.display import Markdown, display
 from hashkit import plots
 from hashkit.artifacts import save_figure, save_table
 from hashkit.claims import claims_table
-from hashkit.display import readable
 from hashkit.deep.methods import dshc as dshc_module
+from hashkit.display import readable
 from hashkit.experiments import deviations_table, paper_results, results_frame, run_grid, sizes_table
 from hashkit.experiments.dshc import (DEEP_BASELINES, DEVIATIONS, FAIR, FIG3_METHODS, KBC, NOT_RUN, SHALLOW,
                                       SIZES_COLUMNS, SMOKE, DSHCSettings, check_codes_parameters, class_accuracy,
                                       deep_settings, fairness_table, geometry_table, label_agreement,
-                                      last_epochs_seconds, load_data, map_summary,
-                                      method_specs, per_query_ap, prepare_benchmarks, radius_curves, runs_table, survey_kbc_seeds,
-                                      table1,
-                                      table4, top_k_ablation, tsne_embedding)
+                                      last_epochs_seconds, load_data, method_specs, prepare_benchmarks, radius_curves,
+                                      runs_table, survey_kbc_seeds, table1, table4, top_k_ablation, tsne_embedding)
 from hashkit.experiments.dshc_claims import dshc_claims
+from hashkit.experiments.scores import map_summary, per_query_ap
 from hashkit.parameters import check_namespace, parameters_of
 from hashkit.runtime import SectionClock
 

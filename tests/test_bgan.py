@@ -37,11 +37,13 @@ def test_a_continuation_schedule_must_increase():
 
 
 def test_the_generator_makes_the_datas_size_or_says_why_not():
-    assert Generator(N_BITS, 1, 28, start=7, channels=(16, 8, 4))(torch.ones(2, N_BITS)).shape == (2, 1, 28, 28)
-    assert Generator(N_BITS, 3, 64, start=8, channels=(32, 16, 8, 4))(torch.ones(2, N_BITS)).shape == (2, 3, 64, 64)
-    with pytest.raises(ValueError, match="generator_channels: a start of 7 px doubled 2 times gives 28 px images, "
-                                         "not the data's 56 px"):
-        Generator(N_BITS, 1, 56, start=7, channels=(16, 8, 4))
+    assert Generator(N_BITS, 1, 28, channels=(16, 8, 4))(torch.ones(2, N_BITS)).shape == (2, 1, 28, 28)
+    assert Generator(N_BITS, 1, 56, channels=(16, 8, 4))(torch.ones(2, N_BITS)).shape == (2, 1, 56, 56)
+    # The paper's shape: 8 × 8 × 256 up to 64 px.
+    assert Generator(N_BITS, 3, 64, channels=(256, 256, 128, 32))(torch.ones(2, N_BITS)).shape == (2, 3, 64, 64)
+    with pytest.raises(ValueError, match="generator_channels: 4 widths mean 3 doublings, and 28 px images are not 8 × "
+                                         "a start of 2 px or more"):
+        Generator(N_BITS, 1, 28, channels=(16, 8, 4, 4))
     logits, maps = Discriminator(1, 28, (4, 8, 16), 32)(torch.rand(3, 1, 28, 28))
     assert logits.shape == (3,) and maps.shape == (3, 16, 7, 7)
 
@@ -94,7 +96,7 @@ def one_step(method: BGAN) -> dict[str, dict[str, torch.Tensor]]:
 
 
 NEIGHBOURS = label_neighbourhood(np.eye(2, dtype=np.uint8)[np.arange(N_ITEMS) % 2])
-TINY = {"generator_start": 7, "generator_channels": (8, 4, 4), "discriminator_channels": (4, 8),
+TINY = {"generator_channels": (8, 4, 4), "discriminator_channels": (4, 8),
         "discriminator_dense": 16}
 
 

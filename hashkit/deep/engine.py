@@ -13,10 +13,13 @@ One epoch::
     for images, labels, positions in shuffled batches of items:
         outputs = method.activation(network(images))
         loss = method.loss(outputs, labels, positions)   # NaN or inf: TrainingDiverged, no step
-                                                     # (the loss may call context.forward(other images))
         loss.backward(); optimiser.step()
         method.after_step(outputs)                   # e.g. BGAN's generator and discriminator steps
     method.end_epoch(context)                        # e.g. ADSH's discrete update of V
+
+A loss may send other images through the network too, with gradient, by
+``context.forward(images)`` (the network in its current mode, then the method's activation):
+DeepBit's rotated copies of the batch.
 
 The engine trains a deep copy of the method it is given, so that the caller's object and every
 :class:`TrainedModel` hold state of their own, and it stops at the first batch whose loss is not

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hashkit.deep.engine import TrainedModel, retrieval_codes
-from hashkit.experiments.methods import Benchmark, DeepSettings, MethodSpec, fit
+from hashkit.experiments.methods import Benchmark, DeepSettings, Fitted, MethodSpec, fit
 from hashkit.experiments.runs import score_codes
 
 
@@ -49,6 +49,13 @@ def learning_curve(spec: MethodSpec, benchmark: Benchmark, n_bits: int, settings
     method's update outside gradient descent). The run is the one :func:`~hashkit.experiments.methods.fit`
     makes, so the last point is what :func:`~hashkit.experiments.methods.score` gives at that length.
     """
+    return fitted_learning_curve(spec, benchmark, n_bits, settings, epochs_per_point=epochs_per_point,
+                                 radius=radius)[0]
+
+
+def fitted_learning_curve(spec: MethodSpec, benchmark: Benchmark, n_bits: int, settings: DeepSettings, *,
+                          epochs_per_point: int, radius: int = 2) -> tuple[pd.DataFrame, Fitted]:
+    """:func:`learning_curve`, and the fitted method it followed (its history, its modules)."""
     rows = []
     labels = benchmark.images.labels
     query_labels, database_labels = labels[benchmark.split.query], labels[benchmark.split.database]
@@ -64,8 +71,8 @@ def learning_curve(spec: MethodSpec, benchmark: Benchmark, n_bits: int, settings
                      **bit_usage(query_codes, database_codes), "training seconds": seconds,
                      "update share": float(model.history["update_seconds"].sum()) / seconds})
 
-    fit(spec, benchmark, n_bits, settings, after_epoch=score_point)
-    return pd.DataFrame(rows)
+    fitted = fit(spec, benchmark, n_bits, settings, after_epoch=score_point)
+    return pd.DataFrame(rows), fitted
 
 
 def offset_objective(n_bits: int, similar_share: float) -> pd.DataFrame:

@@ -33,8 +33,9 @@ from hashkit.experiments.grid import Deviation
 from hashkit.experiments.methods import Benchmark, DeepSettings, MethodSpec, deep, shallow
 from hashkit.experiments.noise import difference_noise
 from hashkit.experiments.runs import RunResult
+from hashkit.experiments.scores import ranked_scores
 from hashkit.features import extract_features
-from hashkit.metrics import average_precision, hamming_radius_metrics, shared_positive_codes
+from hashkit.metrics import average_precision, hamming_radius_metrics
 
 SUBSET, FEATURES_FIT = "baselines' training subset", "shallow fit items"
 DEEP_BASELINES = ("DPSH", "DSDH", "DTSH", "VDSH")
@@ -199,14 +200,6 @@ def last_epochs_seconds(result: RunResult, epochs: int = 10) -> float:
     return float(result.history["seconds"].tail(epochs).sum())
 
 
-def ranked_scores(result: RunResult, benchmark: Benchmark, top_k: int | None = None,
-                  ranking: str = "hamming") -> np.ndarray:
-    """Per-query AP@``top_k`` of a run's codes, ranked by Hamming distance or by shared positives (§4.1)."""
-    labels = benchmark.images.labels
-    codes = (result.query_codes, result.database_codes)
-    if ranking == "shared-positives":
-        codes = shared_positive_codes(*codes)
-    return average_precision(*codes, labels[benchmark.split.query], labels[benchmark.split.database], top_k)
 
 
 def radius_curves(results: Sequence[RunResult], benchmark: Benchmark) -> pd.DataFrame:
@@ -413,27 +406,8 @@ def check_codes_parameters(p: Mapping[str, object]) -> None:
                 named("top_k_grid", lambda codebook=codebook, top_k=top_k: check_top_k(top_k, codebook))
 
 
-def per_query_ap(results: Sequence[RunResult], benchmarks: Mapping[tuple[str, int], Benchmark],
-                 top_k: Mapping[str, int | None], ranking: str = "hamming") -> dict[tuple[str, str, int], list[np.ndarray]]:
-    """Per-query AP@``top_k[dataset]`` of each run, grouped by (method, dataset, bits), one array
-    per seed in the order of ``results``; ``benchmarks`` maps (dataset, seed) to its benchmark."""
-    scores: dict[tuple[str, str, int], list[np.ndarray]] = {}
-    for result in results:
-        benchmark = benchmarks[(result.dataset, result.seed)]
-        scores.setdefault((result.method, result.dataset, result.bits), []).append(
-            ranked_scores(result, benchmark, top_k.get(result.dataset), ranking))
-    return scores
 
 
-def map_summary(scores: Mapping[tuple[str, str, int], Sequence[np.ndarray]]) -> pd.DataFrame:
-    """mean ± std over seeds of the mAP in ``scores`` (:func:`per_query_ap`), a
-    :func:`~hashkit.experiments.runs.summarise`-shaped table (method, dataset, bits, map_mean, map_std, seeds)."""
-    rows = []
-    for (method, dataset, n_bits), per_seed in scores.items():
-        maps = [float(ap.mean()) for ap in per_seed]
-        rows.append({"method": method, "dataset": dataset, "bits": n_bits, "map_mean": float(np.mean(maps)),
-                     "map_std": float(np.std(maps, ddof=1)) if len(maps) > 1 else 0.0, "seeds": len(maps)})
-    return pd.DataFrame(rows)
 
 
 def class_accuracy(result: RunResult, benchmark: Benchmark) -> float:

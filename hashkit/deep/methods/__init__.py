@@ -5,8 +5,12 @@ what a method defines.
 """
 
 from hashkit.deep.methods.adsh import ADSH
+from hashkit.deep.methods.cnnh import CNNH
 from hashkit.deep.methods.dch import DCH
 from hashkit.deep.methods.ddsh import DDSH
+from hashkit.deep.methods.deepbit import DeepBit
+from hashkit.deep.methods.dhn import DHN
+from hashkit.deep.methods.dnnh import DNNH
 from hashkit.deep.methods.dpsh import DPSH
 from hashkit.deep.methods.dsdh import DSDH
 from hashkit.deep.methods.dtsh import DTSH
@@ -15,4 +19,4 @@ from hashkit.deep.methods.hashnet import HashNet
 from hashkit.deep.methods.mmhh import MMHH
 from hashkit.deep.methods.vdsh import VDSH
 
-__all__ = ["ADSH", "DCH", "DDSH", "DPSH", "DSDH", "DTSH", "FDAH", "HashNet", "MMHH", "VDSH"]
+__all__ = ["ADSH", "CNNH", "DCH", "DDSH", "DeepBit", "DHN", "DNNH", "DPSH", "DSDH", "DTSH", "FDAH", "HashNet", "MMHH", "VDSH"]

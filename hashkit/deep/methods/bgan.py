@@ -56,15 +56,16 @@ def check_betas(betas: Sequence[float]) -> tuple[float, ...]:
 class Generator(nn.Module):
     """A code → an image (§3.2.3): a dense layer to ``start × start × channels[0]`` maps, then 5×5
     transposed convolutions of stride 2 through ``channels[1:]``, each with batch norm and ELU, and
-    a 1×1 convolution to the image's channels, squashed to [0, 1] as the images are.
+    a 1×1 convolution to the image's channels, squashed to [0, 1] as the images are. ``start`` is
+    the image size halved once per transposed convolution.
 
-    The paper's: start 8, channels (256, 128, 32) → 64 px; ``(start, channels)`` scale it.
+    The paper's: channels (256, 256, 128, 32) from 8 × 8 to 64 px.
     """
 
-    def __init__(self, n_bits: int, image_channels: int, image_size: int, start: int = 7,
-                 channels: Sequence[int] = (64, 32, 16)) -> None:
+    def __init__(self, n_bits: int, image_channels: int, image_size: int,
+                 channels: Sequence[int] = (32, 16, 8)) -> None:
         super().__init__()
-        check_generator_shape(image_size, start, channels)
+        start = check_generator_shape(image_size, channels)
         self.start, self.first = start, channels[0]
         self.dense = nn.Sequential(nn.Linear(n_bits, start * start * channels[0]), nn.BatchNorm1d(start * start * channels[0]),
                                    nn.ELU())
@@ -79,12 +80,16 @@ class Generator(nn.Module):
         return self.layers(self.dense(codes).view(-1, self.first, self.start, self.start))
 
 
-def check_generator_shape(image_size: int, start: int, channels: Sequence[int]) -> None:
-    """The generator doubles ``start`` once per channel step: it must land on ``image_size``."""
-    produced = start * 2 ** (len(channels) - 1)
-    if produced != image_size:
-        raise ValueError(f"generator_channels: a start of {start} px doubled {len(channels) - 1} times gives {produced} "
-                         f"px images, not the data's {image_size} px; choose generator_start × 2^k = {image_size}")
+def check_generator_shape(image_size: int, channels: Sequence[int]) -> int:
+    """The generator's starting size: ``image_size`` halved once per transposed convolution
+    (``len(channels) − 1``); a ``ValueError`` naming ``generator_channels`` when that is not a whole
+    number of at least 2 pixels."""
+    doublings = len(channels) - 1
+    start, remainder = divmod(image_size, 2 ** doublings)
+    if remainder or start < 2:
+        raise ValueError(f"generator_channels: {len(channels)} widths mean {doublings} doublings, and {image_size} px "
+                         f"images are not {2 ** doublings} × a start of 2 px or more; use fewer widths")
+    return start
 
 
 class Discriminator(nn.Module):
@@ -95,8 +100,8 @@ class Discriminator(nn.Module):
     channels are (32, 128, 256, 512) with a dense layer of 1,024.
     """
 
-    def __init__(self, image_channels: int, image_size: int, channels: Sequence[int] = (16, 32, 64),
-                 dense: int = 128) -> None:
+    def __init__(self, image_channels: int, image_size: int, channels: Sequence[int] = (8, 16, 32),
+                 dense: int = 64) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         size, before = image_size, image_channels
@@ -170,8 +175,8 @@ class BGAN(HashingMethod):
     def __init__(self, neighbourhood: sparse.spmatrix, *, lambda1: float = 0.1, lambda2: float = 0.1,
                  losses: Sequence[str] = LOSS_PARTS, betas: Sequence[float] = (1.0,), epochs_per_stage: int = 1,
                  relaxation: Relaxation = "tanh", adversarial: Adversarial = "saturating",
-                 generator_start: int = 7, generator_channels: Sequence[int] = (64, 32, 16),
-                 discriminator_channels: Sequence[int] = (16, 32, 64), discriminator_dense: int = 128,
+                 generator_channels: Sequence[int] = (32, 16, 8),
+                 discriminator_channels: Sequence[int] = (8, 16, 32), discriminator_dense: int = 64,
                  gan_learning_rate: float = 1e-3) -> None:
         if not sparse.issparse(neighbourhood) or neighbourhood.shape[0] != neighbourhood.shape[1]:
             raise ValueError("neighbourhood: expected a square scipy sparse matrix over the training items")
@@ -190,7 +195,6 @@ class BGAN(HashingMethod):
         self.epochs_per_stage = check_positive_int(epochs_per_stage, "epochs_per_stage")
         self.relaxation = relaxation
         self.adversarial = adversarial
-        self.generator_start = check_positive_int(generator_start, "generator_start")
         self.generator_channels = tuple(check_positive_int(c, "generator_channels") for c in generator_channels)
         self.discriminator_channels = tuple(check_positive_int(c, "discriminator_channels")
                                             for c in discriminator_channels)
@@ -214,8 +218,7 @@ class BGAN(HashingMethod):
         channels, height, width = context.image_shape
         if height != width:
             raise ValueError(f"BGAN's generator makes square images; the data's are {height} × {width}")
-        self.generator_ = Generator(context.n_bits, channels, height, self.generator_start,
-                                    self.generator_channels).to(context.device)
+        self.generator_ = Generator(context.n_bits, channels, height, self.generator_channels).to(context.device)
         self.discriminator_ = Discriminator(channels, height, self.discriminator_channels,
                                             self.discriminator_dense).to(context.device)
         self.generator_optimiser_ = torch.optim.Adam(self.generator_.parameters(), lr=self.gan_learning_rate)
