@@ -19,7 +19,7 @@ from hashkit.deep.methods import CNNH, DHN, DNNH
 from hashkit.deep.methods.cnnh import approximate_codes, stage1_objective
 from hashkit.deep.methods.dhn import dhn_quantization, log_cosh
 from hashkit.deep.methods.dnnh import DivideAndEncode, piecewise_threshold, triplet_ranking_loss
-from hashkit.metrics import mean_average_precision
+from tests.conftest import assert_learns_and_repeats
 
 torch.set_num_threads(2)
 
@@ -251,19 +251,7 @@ def test_dhn_loss_matches_a_hand_computed_value():
 
 @pytest.mark.parametrize("make", [DNNH, CNNH, DHN], ids=["DNNH", "CNNH", "DHN"])
 def test_short_training_beats_lsh_and_repeats_with_the_seed(make, fashion_images, fashion_images_lsh_map):
-    dataset, split = fashion_images
-    trained = train(make(), dataset, split, N_BITS, epochs=2, batch_size=64, progress=False, seed=0)
-    learned_map = mean_average_precision(trained.encode(dataset, split.query),
-                                         trained.encode(dataset, split.database),
-                                         dataset.labels[split.query], dataset.labels[split.database])
-    # Chance (a random ranking) is the share of relevant items, about 0.1; LSH on pixels is the bar.
-    assert learned_map > fashion_images_lsh_map + 0.1, (learned_map, fashion_images_lsh_map)
-    assert np.isfinite(trained.history["loss"]).all()
-    few = Split(query=split.query[:50], database=split.train[:200], train=split.train[:200], protocol="given")
-    runs = [train(make(), dataset, few, N_BITS, epochs=1, batch_size=64, progress=False, seed=seed)
-            .encode(dataset, few.query) for seed in (1, 1, 2)]
-    np.testing.assert_array_equal(runs[0], runs[1])
-    assert not np.array_equal(runs[0], runs[2])
+    assert_learns_and_repeats(make, fashion_images, fashion_images_lsh_map, N_BITS, epochs=2, few_train=200)
 
 
 @pytest.mark.parametrize("make", [DNNH, lambda: DNNH(epsilon=0.2), CNNH, lambda: CNNH(use_labels=True), DHN],

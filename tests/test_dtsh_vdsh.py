@@ -16,7 +16,7 @@ from hashkit.deep.method import TrainingContext
 from hashkit.deep.methods import DTSH, VDSH
 from hashkit.deep.methods.dtsh import sample_triplets, triplet_loss
 from hashkit.deep.methods.vdsh import ridge_classifier
-from hashkit.metrics import mean_average_precision
+from tests.conftest import assert_learns_and_repeats
 
 torch.set_num_threads(2)
 
@@ -179,19 +179,7 @@ def test_vdsh_loss_matches_a_hand_computed_value():
 
 @pytest.mark.parametrize("make", [DTSH, VDSH], ids=["DTSH", "VDSH"])
 def test_short_training_beats_lsh_and_repeats_with_the_seed(make, fashion_images, fashion_images_lsh_map):
-    dataset, split = fashion_images
-    trained = train(make(), dataset, split, N_BITS, epochs=3, batch_size=64, progress=False, seed=0)
-    learned_map = mean_average_precision(trained.encode(dataset, split.query),
-                                         trained.encode(dataset, split.database),
-                                         dataset.labels[split.query], dataset.labels[split.database])
-    # Chance (a random ranking) is the share of relevant items, about 0.1; LSH on pixels is the bar.
-    assert learned_map > fashion_images_lsh_map + 0.1, (learned_map, fashion_images_lsh_map)
-    assert np.isfinite(trained.history["loss"]).all()
-    few = Split(query=split.query[:50], database=split.train[:300], train=split.train[:300], protocol="given")
-    runs = [train(make(), dataset, few, N_BITS, epochs=1, batch_size=64, progress=False, seed=seed)
-            .encode(dataset, few.query) for seed in (1, 1, 2)]
-    np.testing.assert_array_equal(runs[0], runs[1])
-    assert not np.array_equal(runs[0], runs[2])
+    assert_learns_and_repeats(make, fashion_images, fashion_images_lsh_map, N_BITS, epochs=3, few_train=300)
 
 
 @pytest.mark.parametrize("make", [DTSH, lambda: DTSH(negative_groups=2), VDSH], ids=["DTSH", "DTSH-pooled", "VDSH"])
