@@ -26,6 +26,8 @@ that may be given to the whole book at once; each chapter that declares them get
 
 from __future__ import annotations
 
+import importlib
+
 import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -249,13 +251,16 @@ def _check_dataset(name_parameter: str) -> Callable[[Mapping[str, Any]], None]:
     return check
 
 
-def _check_dshc_codes(values: Mapping[str, Any]) -> None:
-    from hashkit.experiments.dshc import check_codes_parameters  # scikit-learn's k-means only when DSHC runs
+def _chapter_check(module: str, function: str) -> Callable[[Mapping[str, Any]], None]:
+    """A chapter's own check of its parameters, its ``ValueError`` as a :class:`ParameterError`;
+    imported only when that chapter runs (DSHC's needs scikit-learn's k-means)."""
+    def check(values: Mapping[str, Any]) -> None:
+        try:
+            getattr(importlib.import_module(module), function)(values)
+        except ValueError as error:
+            raise ParameterError(str(error)) from None
 
-    try:
-        check_codes_parameters(values)
-    except ValueError as error:
-        raise ParameterError(str(error)) from None
+    return check
 
 
 JOINT_CHECKS: tuple[tuple[tuple[str, ...], Callable[[Mapping[str, Any]], None]], ...] = (
@@ -263,7 +268,9 @@ JOINT_CHECKS: tuple[tuple[tuple[str, ...], Callable[[Mapping[str, Any]], None]],
     (("dataset", "data_root"), _check_dataset("dataset")),
     (("multi_label_dataset", "data_root"), _check_dataset("multi_label_dataset")),
     (("bits", "kbc_bits", "kbc_threshold", "kbc_seed", "top_k_subclasses", "top_k_grid", "table1_bits", "table2_bits"),
-     _check_dshc_codes),
+     _chapter_check("hashkit.experiments.dshc", "check_codes_parameters")),
+    (("betas", "lambda1", "lambda2", "generator_channels", "k1", "k2", "fig2_k1", "train_per_class", "cifar10_root",
+      "nus_wide_root"), _chapter_check("hashkit.experiments.bgan", "check_chapter_parameters")),
 )
 
 

@@ -65,6 +65,7 @@ convergence_epochs: Count = 8  # epochs of the run that Fig. 5 follows epoch by 
 feature_source: str = "learned"  # the "+VGG" features and the neighbourhood's: label-free (see chapter 0)
 feature_options: Options = {"channels": [16, 32], "max_train_items": 10_000, "epochs": 4}
 shallow_train: Count = 5_000  # training items the shallow methods fit on
+mlh_epochs: Count = 50  # MLH's passes over 100,000 training pairs (its authors' default: 50)
 backbone: Backbone = "small-cnn"  # the paper: a VGG-style encoder ("vgg19" with pretrained_weights)
 backbone_options: Options = {"channels": [16, 32]}
 pretrained_weights: WeightsFile | None = None
@@ -110,7 +111,7 @@ sns.set_theme(style="whitegrid", context="notebook")
 settings = deep_settings(parameters)
 settings.check()
 gan = bgan_settings(parameters)
-specs = method_specs(gan)
+specs = method_specs(gan, mlh_epochs)
 with clock.section("loading the data"):
     datasets = load_data(parameters)
 gan.check([datasets.single_label.images(np.arange(1)).shape[1], datasets.multi_label.images(np.arange(1)).shape[1]])

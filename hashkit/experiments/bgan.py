@@ -59,7 +59,7 @@ SMOKE = {"bits": [12, 32], "mosaic_bits": [12, 32], "supervised_bits": [12, 32],
          "feature_options": {"channels": [4, 8], "feature_dim": 32, "max_train_items": 600, "epochs": 1},
          "backbone_options": {"channels": [4, 8], "feature_dim": 32}, "epochs": 1, "baseline_epochs": 1,
          "generator_channels": [8, 4, 4], "discriminator_channels": [4, 8], "discriminator_dense": 16,
-         "betas": [1.0, 10.0], "k1": 5, "k2": 5, "fig2_k1": [5], "fig2_k": [5, 20], "convergence_epochs": 2,
+         "betas": [1.0, 10.0], "mlh_epochs": 2, "k1": 5, "k2": 5, "fig2_k1": [5], "fig2_k": [5, 20], "convergence_epochs": 2,
          "shallow_train": 600}
 SIZES_COLUMNS = ("dataset", "stands for", "seed", "queries", "database", "training set", FEATURES_FIT, "feature dim")
 
@@ -96,6 +96,27 @@ class BGANSettings:
             check_generator_shape(size, self.generator_channels)
 
 
+# The image sizes and class counts of the datasets the chapter loads without files.
+EMBEDDED_IMAGE_SIZES = {"single": 28, "multi": 56}
+SINGLE_LABEL_CLASSES = 10
+
+
+def check_chapter_parameters(p: Mapping[str, object]) -> None:
+    """The chapter's BGAN settings before anything loads: the schedule, the weights, the generator
+    against the embedded datasets' image sizes, and K1, K2 against the single-label training set.
+    (With CIFAR-10 or NUS-WIDE files the generator is checked again once their images are read.)"""
+    sizes = [size for role, size in EMBEDDED_IMAGE_SIZES.items()
+             if not p[{"single": "cifar10_root", "multi": "nus_wide_root"}[role]]]
+    if p["cifar10_root"]:
+        sizes.append(32)
+    bgan_settings(p).check(sizes)
+    n_train = SINGLE_LABEL_CLASSES * (p["train_per_class"] or 1_000)
+    for name, values in (("k1", [p["k1"]]), ("k2", [p["k2"]]), ("fig2_k1", p["fig2_k1"])):
+        if max(values) >= n_train:
+            raise ValueError(f"{name}: {max(values)} neighbours need more than the {n_train:,} training images "
+                             f"(train_per_class × {SINGLE_LABEL_CLASSES} classes); expected at most {n_train - 1:,}")
+
+
 def neighbourhood_of(benchmark: Benchmark, k1: int, k2: int, from_labels: bool = False) -> sparse.csr_matrix:
     """The neighbourhood of the benchmark's training items, computed once and kept in its extras:
     §3.1's from the learned features, or BGAN_s's from labels."""
@@ -126,14 +147,17 @@ def bgan_spec(name: str, settings: BGANSettings, *, losses: Sequence[str] = ("N"
     return deep(name, build, epochs="bgan")
 
 
-def method_specs(settings: BGANSettings = BGANSettings()) -> dict[str, MethodSpec]:
-    """Every method of Tables 2–5 and Fig. 4, by the name its tables give it.
+def method_specs(settings: BGANSettings = BGANSettings(), mlh_epochs: int = 50) -> dict[str, MethodSpec]:
+    """Every method of Tables 2–5 and Fig. 4, by the name its tables give it; MLH makes
+    ``mlh_epochs`` passes over its pairs (its default: 50).
 
     Epoch roles: ``"bgan"`` (BGAN and its variants) and ``"baselines"`` (the deep baselines).
     """
     specs = {name: shallow(name, trains_on=FEATURES_FIT, features=PIXELS) for name in (*HAND_CRAFTED, *FIG4_EXTRA)}
     specs |= {ours: shallow(ours.removesuffix("+feat"), trains_on=FEATURES_FIT, label=ours) for ours in ON_FEATURES}
-    specs |= {name: shallow(name, trains_on=FEATURES_FIT) for name in ("DH", *SUPERVISED_SHALLOW)}
+    specs |= {name: shallow(name, trains_on=FEATURES_FIT) for name in ("DH", "ITQ-CCA")}
+    specs["MLH"] = shallow("MLH", trains_on=FEATURES_FIT, options={"n_epochs": check_positive_int(mlh_epochs,
+                                                                                                  "mlh_epochs")})
     # KSH learns from its paper's 2,000 labelled items, or from as many as the fit set has.
     specs["KSH"] = MethodSpec(name="KSH", kind="shallow", trains_on=FEATURES_FIT, build=lambda benchmark, _, n_bits: KSH(
         n_bits, n_labelled=min(KSH_LABELLED, len(benchmark.training_sets[FEATURES_FIT])), seed=benchmark.seed))

@@ -223,16 +223,17 @@ class MethodSpec:
 
 
 def shallow(name: str, trains_on: str = "features fit", features: str | None = None,
-            label: str | None = None) -> MethodSpec:
+            label: str | None = None, options: Mapping[str, object] | None = None) -> MethodSpec:
     """The :mod:`hashkit.shallow` estimator called ``name``, seeded by the benchmark where it draws
-    numbers, on the feature set ``features``, named ``label`` in the tables (default ``name``)."""
+    numbers, on the feature set ``features``, named ``label`` in the tables (default ``name``),
+    built with the keyword ``options``."""
     if name not in SHALLOW_ESTIMATORS:
         raise ValueError(f"name: expected one of {', '.join(sorted(SHALLOW_ESTIMATORS))}, got {name!r}")
     estimator_class = SHALLOW_ESTIMATORS[name]
     takes_seed = "seed" in inspect.signature(estimator_class).parameters
 
     def build(benchmark: Benchmark, settings: DeepSettings, n_bits: int) -> object:
-        return estimator_class(n_bits, **({"seed": benchmark.seed} if takes_seed else {}))
+        return estimator_class(n_bits, **({"seed": benchmark.seed} if takes_seed else {}), **(options or {}))
 
     return MethodSpec(name=label or name, kind="shallow", build=build, trains_on=trains_on, features=features)
 
