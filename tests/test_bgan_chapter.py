@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize(("arguments", "message"), [
     (["-p", "betas", "[5.0, 1.0]"], "betas: a continuation schedule must increase"),
-    (["-p", "k2", "20000"], "k2: 20000 neighbours need more than the 5,000 training images"),
+    (["-p", "k2", "20000"], "k2: 20000 neighbours need more than the 4,000 training images"),
     (["-p", "generator_channels", "[8, 8, 8, 8, 8]"], "generator_channels: 5 widths mean 4 doublings, and 28 px"),
     (["-p", "lambda1", "-1"], "lambda1"),
 ])

@@ -37,6 +37,10 @@ CHAPTERS = {
     "dshc": (["distinct codes", "why not run", "stands for", "aspect", "cifar10 ← fashion-mnist", "paper runtime",
               "paper sub-classes", "recall r=0", "ranking", "verdict", "section"],
              ["kbc_seed_survey", "fig2_tsne", "fig3_radius_curves"]),
+    "bgan": (["construction", "stands for", "aspect", "cifar10 ← fashion-mnist", "nus-wide ← fashion-mosaic",
+              "distinct database codes", "training / DH", "verdict", "section"],
+             ["fig2_neighbourhood_precision", "fig3_continuation", "fig4_precision_at_n", "fig5_convergence",
+              "fig6_reconstructions"]),
 }
 
 

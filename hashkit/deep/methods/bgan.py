@@ -150,8 +150,8 @@ class BGAN(HashingMethod):
     * ``ℓA`` (eq. 14): ``log D(I) + log(1 − D(I^R))``.
 
     Who learns from what (eqs. 18–21) is part of the method. The encoder and hash layer (the
-    engine's network) descend ``ℓN + λ1 ℓC``: the adversarial term reaches the generator through a
-    reconstruction from *detached* codes. The generator descends ``λ1 ℓC + λ2 ℓA``, stepped by its
+    engine's network) descend ``ℓN + λ1 ℓC``: the adversarial term's gradient is taken for the
+    generator's parameters alone. The generator descends ``λ1 ℓC + λ2 ℓA``, stepped by its
     own optimiser after the network's step; the discriminator then ascends ``ℓA`` on the batch's
     images against the detached reconstructions, by its own optimiser. ``adversarial`` chooses the
     generator's form of ``ℓA``: ``"saturating"`` is eq. 14 as printed, ``"non-saturating"`` (the
@@ -239,21 +239,31 @@ class BGAN(HashingMethod):
         if self.uses_gan:
             images = context.batch_images
             self.discriminator_.requires_grad_(False)  # ℓC and ℓA of the generator never update D (eq. 20)
+            # One reconstruction serves both losses; without ℓC it needs no path back to the codes.
+            reconstructions = self.generator_(outputs if "C" in self.losses else outputs.detach())
+            fake_logit, fake_maps = self.discriminator_(reconstructions)
             if "C" in self.losses:
-                reconstructions = self.generator_(outputs)
-                content = functional.mse_loss(reconstructions, images) + functional.mse_loss(
-                    self.discriminator_.features(reconstructions), self.discriminator_.features(images))
+                with torch.no_grad():
+                    real_maps = self.discriminator_.features(images)
+                content = functional.mse_loss(reconstructions, images) + functional.mse_loss(fake_maps, real_maps)
                 total = total + self.lambda1 * content
                 parts["C"] = content.item()
             if "A" in self.losses:
-                # From detached codes: ℓA reaches the generator, never the encoder (eqs. 18, 21).
-                self.reconstructions_ = self.generator_(outputs.detach())
-                fake_logit, _ = self.discriminator_(self.reconstructions_)
                 if self.adversarial == "saturating":
                     generator_adversarial = -functional.softplus(fake_logit).mean()  # log(1 − D(I^R))
                 else:
                     generator_adversarial = functional.softplus(-fake_logit).mean()  # −log D(I^R)
-                total = total + self.lambda2 * generator_adversarial
+                if "C" in self.losses:
+                    # ℓA reaches the generator, never the encoder (eqs. 18, 21): its gradient is taken
+                    # here, for the generator's parameters only, and added to what the batch loss gives them.
+                    parameters = list(self.generator_.parameters())
+                    gradients = torch.autograd.grad(self.lambda2 * generator_adversarial, parameters,
+                                                    retain_graph=True)
+                    for parameter, gradient in zip(parameters, gradients):
+                        parameter.grad = gradient if parameter.grad is None else parameter.grad + gradient
+                else:
+                    total = total + self.lambda2 * generator_adversarial
+                self.reconstructions_ = reconstructions.detach()
             self.discriminator_.requires_grad_(True)
         context.record(**parts)
         return total
@@ -267,7 +277,7 @@ class BGAN(HashingMethod):
         if "A" not in self.losses:
             return
         real_logit, _ = self.discriminator_(context.batch_images)
-        fake_logit, _ = self.discriminator_(self.reconstructions_.detach())
+        fake_logit, _ = self.discriminator_(self.reconstructions_)
         # ℓA = log D(I) + log(1 − D(I^R)), ascended: descend its negative.
         adversarial = -(functional.logsigmoid(real_logit).mean() + functional.logsigmoid(-fake_logit).mean())
         self.discriminator_optimiser_.zero_grad(set_to_none=True)
