@@ -77,6 +77,21 @@ def _missing(labels_and_values: Iterable[tuple[str, Sequence[float]]]) -> Eviden
     return None
 
 
+# A claim over more cells than this lists only the cells that go against it: a long table stays readable.
+LISTED_CELLS = 8
+
+
+def _listing(cells: Sequence[str], against: Sequence[bool]) -> str:
+    """Every cell when there are few; otherwise the first :data:`LISTED_CELLS` against the claim."""
+    if len(cells) <= LISTED_CELLS:
+        return "; ".join(cells)
+    contrary = [cell for cell, bad in zip(cells, against) if bad]
+    if not contrary:
+        return f"every cell agrees, e.g. {cells[0]}"
+    more = len(contrary) - LISTED_CELLS
+    return "against it: " + "; ".join(contrary[:LISTED_CELLS]) + (f"; and {more} more" if more > 0 else "")
+
+
 def _needed(count: int, share: float) -> int:
     if not 0 < share <= 1:
         raise ValueError(f"share: expected a fraction in (0, 1], got {share!r}")
@@ -92,7 +107,8 @@ def above(pairs: Sequence[Pair], *, margin: float, share: float = 1.0, left: str
     wins = [label for label, a, b in pairs if a > b + margin]
     needed = _needed(len(pairs), share)
     text = (f"{left} above {right} by more than {margin:g} in {len(wins)} of {len(pairs)} cells (needed: {needed}): "
-            + "; ".join(f"{label}: {a:.{digits}f} vs {b:.{digits}f}" for label, a, b in pairs))
+            + _listing([f"{label}: {a:.{digits}f} vs {b:.{digits}f}" for label, a, b in pairs],
+                       [not a > b + margin for _, a, b in pairs]))
     return Evidence(len(wins) >= needed, text)
 
 
@@ -104,7 +120,8 @@ def not_below(pairs: Sequence[Pair], *, tolerance: float, left: str = "left", ri
         return missing or Evidence(None, "no cells to compare")
     short = [label for label, a, b in pairs if a < b - tolerance]
     text = (f"{left} at least {right} − {tolerance:g} in {len(pairs) - len(short)} of {len(pairs)} cells: "
-            + "; ".join(f"{label}: {a:.{digits}f} vs {b:.{digits}f}" for label, a, b in pairs))
+            + _listing([f"{label}: {a:.{digits}f} vs {b:.{digits}f}" for label, a, b in pairs],
+                       [a < b - tolerance for _, a, b in pairs]))
     return Evidence(not short, text)
 
 
@@ -112,9 +129,10 @@ def _bounded(values: Sequence[Labelled], threshold: float, what: str, digits: in
     missing = _missing((label, (value,)) for label, value in values)
     if missing or not values:
         return missing or Evidence(None, "no values")
-    inside = sum((value <= threshold) if below else (value >= threshold) for _, value in values)
+    agrees = [(value <= threshold) if below else (value >= threshold) for _, value in values]
+    inside = sum(agrees)
     text = (f"{what} at {'most' if below else 'least'} {threshold:g} in {inside} of {len(values)} cells: "
-            + "; ".join(f"{label}: {value:.{digits}f}" for label, value in values))
+            + _listing([f"{label}: {value:.{digits}f}" for label, value in values], [not ok for ok in agrees]))
     return Evidence(inside == len(values), text)
 
 
@@ -136,7 +154,7 @@ def ratio_at_least(pairs: Sequence[Pair], *, ratio: float, left: str = "left", r
         return missing or Evidence(None, "no cells to compare")
     ratios = [(label, a / b if b else math.inf) for label, a, b in pairs]
     text = (f"{left} / {right} at least {ratio:g} in {sum(r >= ratio for _, r in ratios)} of {len(ratios)} cells: "
-            + "; ".join(f"{label}: {r:.{digits}f}" for label, r in ratios))
+            + _listing([f"{label}: {r:.{digits}f}" for label, r in ratios], [r < ratio for _, r in ratios]))
     return Evidence(all(r >= ratio for _, r in ratios), text)
 
 
@@ -209,9 +227,10 @@ def beyond_noise(claim: str, source: str, comparisons: Sequence[Comparison], n_s
     missing = _missing((label, (a, b, noise)) for label, a, b, noise in comparisons)
     if missing or not comparisons:
         return checked(claim, source, missing or Evidence(None, "no cells to compare"))
-    text = f"{left} vs {right}: " + "; ".join(
-        f"{label}: {a:.{digits}f} vs {b:.{digits}f} (difference {a - b:+.{digits}f}, noise ±{noise:.{digits}f})"
-        for label, a, b, noise in comparisons)
+    ahead = [a - b > noise for _, a, b, noise in comparisons]
+    text = f"{left} vs {right}, ahead beyond the noise in {sum(ahead)} of {len(comparisons)} cells: " + _listing(
+        [f"{label}: {a:.{digits}f} vs {b:.{digits}f} (difference {a - b:+.{digits}f}, noise ±{noise:.{digits}f})"
+         for label, a, b, noise in comparisons], [not ok for ok in ahead])
     if all(a - b > noise for _, a, b, noise in comparisons):
         result = HOLDS
     elif any(b - a > noise for _, a, b, noise in comparisons):

@@ -3,9 +3,12 @@ hyper-parameter sweeps, embeddings and curves against the Hamming radius."""
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -223,18 +226,23 @@ def continuation_curves(betas: Sequence[float]) -> Figure:
 
 def curves_by_length(curves: pd.DataFrame, x: str, y: str, methods: Sequence[str], x_label: str, y_label: str,
                      title: str = "") -> Figure:
-    """A panel per code length, a line per method of ``y`` against ``x`` (mean over seeds); BGAN's Fig. 4."""
-    bits = sorted(curves["bits"].unique())
+    """A panel per code length, a line per method of ``y`` against ``x`` (mean over seeds); BGAN's Fig. 4.
+    Without a ``bits`` column: one panel (curves that do not depend on a code length, BGAN's Fig. 2)."""
+    if "bits" not in curves:
+        curves = curves.assign(bits=0)
+        bits = [None]
+    else:
+        bits = sorted(curves["bits"].unique())
     means = curves.groupby(["method", "bits", x], as_index=False)[y].mean()
     figure, axes = plt.subplots(1, len(bits), figsize=(4.3 * len(bits), 3.4), constrained_layout=True, squeeze=False,
                                 sharey=True)
-    colours = dict(zip(methods, sns.color_palette("tab20", len(methods))))
+    colours = dict(zip(methods, sns.color_palette("tab10" if len(methods) <= 10 else "tab20", len(methods))))
     for axis, n_bits in zip(axes[0], bits):
         for method in methods:
-            curve = means[(means["method"] == method) & (means["bits"] == n_bits)].sort_values(x)
+            curve = means[(means["method"] == method) & (means["bits"] == (n_bits or 0))].sort_values(x)
             if not curve.empty:
                 axis.plot(curve[x], curve[y], marker="o", markersize=3, color=colours[method], label=method)
-        axis.set(xlabel=x_label, title=f"{n_bits} bits")
+        axis.set(xlabel=x_label, title="" if n_bits is None else f"{n_bits} bits")
     axes[0][0].set_ylabel(y_label)
     axes[0][-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, fontsize=8)
     if title:
@@ -243,12 +251,17 @@ def curves_by_length(curves: pd.DataFrame, x: str, y: str, methods: Sequence[str
 
 
 def history_panels(history: pd.DataFrame, columns: Sequence[tuple[str, str]], title: str = "") -> Figure:
-    """A panel per column of a training history against the epoch (BGAN's Fig. 5)."""
-    figure, axes = plt.subplots(1, len(columns), figsize=(3.4 * len(columns), 3.0), constrained_layout=True,
+    """A panel per column of a training history against the epoch, three to a row (BGAN's Fig. 5)."""
+    n_columns = min(3, len(columns))
+    n_rows = math.ceil(len(columns) / n_columns)
+    figure, axes = plt.subplots(n_rows, n_columns, figsize=(3.6 * n_columns, 2.8 * n_rows), constrained_layout=True,
                                 squeeze=False)
-    for axis, (column, label) in zip(axes[0], columns):
+    for axis, (column, label) in zip(axes.flat, columns):
         axis.plot(history["epoch"], history[column], marker="o", markersize=3)
         axis.set(xlabel="epoch", ylabel=label)
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for axis in axes.flat[len(columns):]:
+        axis.set_visible(False)
     if title:
         figure.suptitle(title)
     return figure

@@ -141,7 +141,7 @@ single_name, multi_name = singles[0].name, multis[0].name
 with clock.section("Fig. 2 (neighbourhoods)"):
     fig2 = neighbourhood_precision(singles[0], fig2_k1, k2, fig2_k)
 save_table(fig2, out_dir, "fig2_neighbourhood_precision")
-figure = plots.curves_by_length(fig2.assign(bits=0, method=fig2["construction"]), "neighbours", "precision",
+figure = plots.curves_by_length(fig2.assign(method=fig2["construction"]), "neighbours", "precision",
                                 list(dict.fromkeys(fig2["construction"])), "neighbours per image",
                                 "share sharing the class", title=f"Fig. 2 on {single_name}'s training images")
 save_figure(figure, out_dir, "fig2_neighbourhood_precision")
@@ -372,11 +372,11 @@ display(Markdown("\n".join([
     "far better than CIFAR-10's features do, so the shallow methods lose most of the handicap that made BGAN's "
     "lead in Table 3; and BGAN here is a small CNN trained from scratch for "
     f"{epochs} epoch(s) on {len(singles[0].split.train):,} images, not an ImageNet VGG-19 on 10,000.",
-    f"* **The neighbourhood sets the ceiling.** BGAN's only supervision is $S$: here a neighbour shares the image's "
+    f"* **The neighbourhood sets the ceiling.** BGAN's only supervision is its neighbourhood S: here a neighbour shares the image's "
     f"class {float(expanded['precision'].iloc[0]):.0%} of the time (K1 = {int(expanded['K1'].iloc[0])}, "
     f"{float(expanded['neighbours'].iloc[0]):.0f} neighbours on average; the paper's CIFAR-10 neighbourhood has about "
     "400)."
-    + (f" With labels as $S$ (BGAN_s) the same networks reach {cell[('BGAN_s', single_name, label_bits)]:.3f} at "
+    + (f" With labels as S (BGAN_s) the same networks reach {cell[('BGAN_s', single_name, label_bits)]:.3f} at "
        f"{label_bits} bits against BGAN's {cell[('BGAN', single_name, label_bits)]:.3f}: the gap is what the "
        "feature neighbourhood costs." if label_bits else ""),
     f"* **ℓA never reaches the encoder.** Under eqs. 18–21 the encoder descends ℓN + λ1ℓC, so ℓN + ℓA trains it "
@@ -418,4 +418,4 @@ display(Markdown("\n".join([
 # %%
 timing = clock.table()
 save_table(timing, out_dir, "timing_sections")
-timing.round(1)
+readable(timing, digits=1)

@@ -11,9 +11,9 @@ import torch
 from hashkit.data import ArrayImages, ImageDataset, Split
 from hashkit.deep.engine import train
 from hashkit.deep.method import TrainingContext
-from hashkit.deep.methods.bgan import (BGAN, Discriminator, Generator, app, batch_similarity, check_betas,
+from hashkit.deep.methods.bgan import (BGAN, Discriminator, Generator, app, check_betas,
                                        label_neighbourhood, neighbour_loss, relax)
-from hashkit.features.neighbourhood import expanded_neighbourhood
+from hashkit.features.neighbourhood import batch_similarity, expanded_neighbourhood
 
 torch.set_num_threads(2)
 N_ITEMS, SIDE, N_BITS = 48, 28, 8

@@ -3,6 +3,10 @@
 * :func:`nearest_neighbours` — each item's k nearest other items (cosine by default).
 * :func:`expanded_neighbourhood` — BGAN's §3.1 {cite}`song2017bgan`: the K1 nearest neighbours,
   expanded through the K2 items whose neighbour lists overlap most, symmetric, stored sparse.
+* :func:`shared_neighbour_similarity` — DSAH's W⁰ (eqs. 7–9): a pair is similar when one is
+  among the other's k1 nearest and its neighbour list is among the k2 that overlap most.
+* :func:`similarity_quality` — precision, recall and F_w of a similarity's positive pairs
+  against "shares a label" (scoring only).
 * :func:`knn_label_precision`, :func:`neighbourhood_label_precision` — the curves of BGAN's
   Fig. 2: an unsupervised method that trains on such "neighbours" (BGAN, DSAH's adaptive
   neighbours) inherits exactly this fraction of correct "labels", so a feature source with a
@@ -128,39 +132,103 @@ def nearest_neighbours(features: np.ndarray, k: int, metric: str = "cosine", bat
     return torch.cat(lists).numpy()
 
 
+def _check_list_sizes(n_items: int, **sizes: int) -> None:
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= n_items - 1:
+            raise ValueError(f"{name}: expected an int in 1..{n_items - 1} (the other items), got {value!r}")
+
+
+def neighbour_lists(features: np.ndarray, k: int, metric: str = "cosine") -> sparse.csr_matrix:
+    """``(n, n)`` 0/1 int32 CSR: row ``i`` marks item ``i`` itself and its ``k`` nearest other items."""
+    n_items = len(features)
+    lists = np.hstack([np.arange(n_items)[:, None], nearest_neighbours(features, int(k), metric)])
+    rows = np.repeat(np.arange(n_items), lists.shape[1])
+    return sparse.csr_matrix((np.ones(rows.size, dtype=np.int32), (rows, lists.ravel())), shape=(n_items, n_items))
+
+
+def most_overlapping(lists: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
+    """``(n, n)`` 0/1 int32 CSR: row ``i`` marks the ``k`` items whose rows of ``lists`` share most
+    entries with row ``i``, ties by index; item ``i`` shares all of its own, so it ranks first or
+    tied first.
+
+    Ranking by the shared count is ranking by BGAN's ``1/‖(S1)_i − (S1)_j‖²`` and DSAH's
+    ``1/(1 + ‖(W_L)_i − (W_L)_j‖)``: for two ±1 rows with ``m`` marks each, the squared distance is
+    ``4 (2m − 2 · shared)``.
+    """
+    n_items = lists.shape[0]
+    overlap = (lists @ lists.T).tocoo()
+    order = np.lexsort((overlap.col, -overlap.data, overlap.row))
+    ranked_rows, ranked_cols = overlap.row[order], overlap.col[order]
+    row_starts = np.searchsorted(ranked_rows, np.arange(n_items))
+    keep = np.arange(len(ranked_rows)) - row_starts[ranked_rows] < k
+    return sparse.csr_matrix((np.ones(int(keep.sum()), dtype=np.int32), (ranked_rows[keep], ranked_cols[keep])),
+                             shape=(n_items, n_items))
+
+
 def expanded_neighbourhood(features: np.ndarray, k1: int, k2: int, metric: str = "cosine") -> sparse.csr_matrix:
     """BGAN's neighbourhood (§3.1, Alg. 1, as the authors' ``create_S.py`` computes it), sparse.
 
-    Each item's list is itself and its ``k1`` nearest neighbours. The other items are ranked by
-    how many entries their lists share with it (the paper's ``1/‖(S1)_i − (S1)_j‖²`` ranks
-    identically: for two lists of ``k1`` the squared distance is ``8 (k1 − overlap)``); the ``k2``
-    that share most — the item itself first, ties by index — contribute their whole lists. The
-    union is the item's neighbourhood, made symmetric, without the item itself.
+    Each item's list is itself and its ``k1`` nearest neighbours. The ``k2`` items whose lists
+    share most entries with it (:func:`most_overlapping`) contribute their whole lists. The union
+    is the item's neighbourhood, made symmetric, without the item itself.
 
     Returns an ``(n, n)`` boolean CSR matrix. Raises ``ValueError`` naming ``k1`` or ``k2`` when
     either is not a positive int below the number of items.
     """
-    n_items = len(features)
-    for name, value in (("k1", k1), ("k2", k2)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= n_items - 1:
-            raise ValueError(f"{name}: expected an int in 1..{n_items - 1} (the other items), got {value!r}")
-    lists = np.hstack([np.arange(n_items)[:, None], nearest_neighbours(features, int(k1), metric)])
-    rows = np.repeat(np.arange(n_items), lists.shape[1])
-    membership = sparse.csr_matrix((np.ones(rows.size, dtype=np.int32), (rows, lists.ravel())),
-                                   shape=(n_items, n_items))
-    overlap = (membership @ membership.T).tocoo()
-    # Per row: largest overlap first, ties by index; keep the first k2.
-    order = np.lexsort((overlap.col, -overlap.data, overlap.row))
-    ranked_rows, ranked_cols = overlap.row[order], overlap.col[order]
-    row_starts = np.searchsorted(ranked_rows, np.arange(n_items))
-    rank = np.arange(len(ranked_rows)) - row_starts[ranked_rows]
-    keep = rank < k2
-    chosen = sparse.csr_matrix((np.ones(int(keep.sum()), dtype=np.int32), (ranked_rows[keep], ranked_cols[keep])),
-                               shape=(n_items, n_items))
-    union = (chosen @ membership) > 0
+    _check_list_sizes(len(features), k1=k1, k2=k2)
+    lists = neighbour_lists(features, k1, metric)
+    union = (most_overlapping(lists, k2) @ lists) > 0
     neighbourhood = (union + union.T).tolil()
     neighbourhood.setdiag(False)
     return neighbourhood.tocsr().astype(bool)
+
+
+def shared_neighbour_similarity(features: np.ndarray, k1: int, k2: int, metric: str = "cosine") -> sparse.csr_matrix:
+    """DSAH's initial similarity W⁰ (eqs. 7–9) {cite}`lin2021dsah`: the positive pairs, sparse.
+
+    ``W_L`` marks each item's ``k1`` most similar items, itself included (eq. 7; the item is its
+    own nearest); ``W_H`` the ``k2`` items whose ``W_L`` rows overlap most with its own (eq. 8,
+    :func:`most_overlapping`); a pair is positive when both mark it (eq. 9), and, as in the
+    authors' code, in either direction (symmetric). Every other pair is −1 and is not stored.
+
+    Returns an ``(n, n)`` boolean CSR matrix whose diagonal is ``True``. Raises ``ValueError``
+    naming ``k1`` or ``k2`` when either is not an int below the number of items, or ``k1`` is 1
+    (a list of ``k1`` includes the item).
+    """
+    _check_list_sizes(len(features), k1=k1, k2=k2)
+    if k1 < 2:
+        raise ValueError(f"k1: expected at least 2 (the item and one neighbour), got {k1!r}")
+    low_order = neighbour_lists(features, k1 - 1, metric)
+    both = low_order.multiply(most_overlapping(low_order, k2)) > 0
+    return (both + both.T).tocsr().astype(bool)
+
+
+def batch_similarity(neighbourhood: sparse.csr_matrix, positions: np.ndarray) -> torch.Tensor:
+    """``(B, B)`` float ±1: +1 where two of the batch's training items are neighbours (or the same)."""
+    block = neighbourhood[positions][:, positions].toarray()
+    np.fill_diagonal(block, True)
+    return torch.from_numpy(np.where(block, 1.0, -1.0).astype(np.float32))
+
+
+def similarity_quality(positives: sparse.spmatrix, labels: np.ndarray) -> dict[str, float]:
+    """How well the positive off-diagonal pairs of a ±1 similarity agree with "shares a label":
+    their number, precision, recall and F_w (the harmonic mean; DSAH §5.4.2 scores its W so).
+    Labels only score here; they never build a similarity."""
+    positives = sparse.csr_matrix(positives, dtype=bool).tolil()
+    positives.setdiag(False)
+    positives = positives.tocsr()
+    _, label_sets = _check_inputs(np.zeros((positives.shape[0], 1)), labels)
+    label_sets = label_sets.numpy()
+    items, others = positives.nonzero()
+    correct = int((label_sets[items] & label_sets[others]).any(axis=1).sum())
+    as_float = label_sets.astype(np.float32)
+    related = -len(label_sets)  # pairs sharing a label, off the diagonal; counted in blocks, never n × n at once
+    for start in range(0, len(as_float), 1024):
+        related += int(np.count_nonzero(as_float[start:start + 1024] @ as_float.T))
+    precision = correct / max(len(items), 1)
+    recall = correct / max(related, 1)
+    f_score = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"positive pairs": float(len(items)), "precision": precision, "recall": recall, "F_w": f_score}
 
 
 def neighbourhood_label_precision(neighbourhood: sparse.spmatrix, labels: np.ndarray) -> dict[str, float]:

@@ -21,6 +21,7 @@ from torch.nn import functional
 
 from hashkit.checks import check_non_negative, check_positive, check_positive_int
 from hashkit.deep.method import HashingMethod, TrainingContext
+from hashkit.features.neighbourhood import batch_similarity
 
 Relaxation = Literal["tanh", "app"]
 RELAXATIONS = ("tanh", "app")
@@ -130,13 +131,6 @@ def neighbour_loss(codes: torch.Tensor, similarity: torch.Tensor) -> torch.Tenso
     off_diagonal = ~torch.eye(len(codes), dtype=torch.bool, device=codes.device)
     errors = (codes @ codes.T / n_bits - similarity) ** 2
     return 0.5 * errors[off_diagonal].mean()
-
-
-def batch_similarity(neighbourhood: sparse.csr_matrix, positions: np.ndarray) -> torch.Tensor:
-    """``(B, B)`` float ±1: +1 where two of the batch's training items are neighbours (or the same)."""
-    block = neighbourhood[positions][:, positions].toarray()
-    np.fill_diagonal(block, True)
-    return torch.from_numpy(np.where(block, 1.0, -1.0).astype(np.float32))
 
 
 class BGAN(HashingMethod):
