@@ -30,6 +30,7 @@ from hashkit.checks import check_positive_int
 from hashkit.data import ImageDataset, load_dataset, protocol_split
 from hashkit.deep.methods import CNNH, DHN, DNNH, DeepBit
 from hashkit.deep.methods.bgan import BGAN, PAPER_BETAS, check_betas, check_generator_shape, label_neighbourhood
+from hashkit.experiments.datasets import ChapterData, load_chapter_data
 from hashkit.experiments.grid import Deviation
 from hashkit.experiments.methods import Benchmark, DeepSettings, FittedNetwork, MethodSpec, deep, shallow
 from hashkit.experiments.runs import RunResult
@@ -191,29 +192,9 @@ def prepare_benchmark(images: ImageDataset, paper_dataset: str, seed: int, *, qu
                      feature_sets={PIXELS: pixels})
 
 
-@dataclass
-class BGANData:
-    """The datasets of a run: the single-label one (CIFAR-10 when given, else a seeded subset of
-    Fashion-MNIST) and the multi-label one (NUS-WIDE when given, else the jittered mosaic)."""
-
-    single_label: ImageDataset
-    multi_label: ImageDataset
-
-
-def load_data(p: Mapping[str, object]) -> BGANData:
-    """The chapter's datasets from its parameters ``p``."""
-    first_seed = p["seeds"][0]
-    if p["cifar10_root"]:
-        single = load_dataset("cifar10", p["cifar10_root"])
-    else:
-        single = load_dataset("fashion-mnist", p["data_root"])
-        if p["fashion_items"] is not None and p["fashion_items"] < len(single):
-            single = single.subset(np.sort(np.random.default_rng(first_seed).choice(len(single), p["fashion_items"],
-                                                                                     replace=False)))
-    multi = (load_dataset("nus-wide", p["nus_wide_root"], **p["nus_wide_options"]) if p["nus_wide_root"]
-             else load_dataset("fashion-mosaic", p["data_root"], n_images=p["mosaic_images"], seed=first_seed,
-                               layout="jittered"))
-    return BGANData(single, multi)
+def load_data(p: Mapping[str, object]) -> ChapterData:
+    """The chapter's datasets from its parameters ``p`` (:func:`~hashkit.experiments.datasets.load_chapter_data`)."""
+    return load_chapter_data(p, mosaic_layout="jittered")
 
 
 def bgan_settings(p: Mapping[str, object]) -> BGANSettings:
@@ -234,7 +215,7 @@ def deep_settings(p: Mapping[str, object]) -> DeepSettings:
                         epochs={"bgan": p["epochs"], "baselines": p["baseline_epochs"]}, progress=p["progress"])
 
 
-def prepare_benchmarks(data: BGANData, p: Mapping[str, object], seed: int) -> tuple[Benchmark, Benchmark]:
+def prepare_benchmarks(data: ChapterData, p: Mapping[str, object], seed: int) -> tuple[Benchmark, Benchmark]:
     """The single-label and the multi-label benchmark for ``seed``."""
     common = {"shallow_train": p["shallow_train"], "feature_source": p["feature_source"],
               "feature_options": p["feature_options"], "device": p["device"], "progress": p["progress"]}

@@ -122,19 +122,22 @@ def _features_help(per_query: PerQuery, single: str, multi: str, bits: Sequence[
 def _rising(per_query: PerQuery, single: str, bits: Sequence[int], margins: Margins) -> Claim:
     if len(bits) < 2:
         return checked("mAP grows with the code length for most methods", "§4.4", not_testable("one code length"))
+    shortest, longest = min(bits), max(bits)
     methods = sorted({method for method, dataset, _ in per_query if dataset == single
                       and all((method, single, n) in per_query for n in bits)})
-    pairs = [(method, _mean(per_query, (method, single, bits[-1])), _mean(per_query, (method, single, bits[0])))
+    pairs = [(method, _mean(per_query, (method, single, longest)), _mean(per_query, (method, single, shortest)))
              for method in methods]
-    return checked(f"mAP grows from {bits[0]} to {bits[-1]} bits for most methods", "§4.4",
-                   above(pairs, margin=0.0, share=margins.most, left=f"{bits[-1]} bits", right=f"{bits[0]} bits"))
+    return checked(f"mAP grows from {shortest} to {longest} bits for most methods", "§4.4",
+                   above(pairs, margin=0.0, share=margins.most, left=f"{longest} bits", right=f"{shortest} bits"))
 
 
 def _converges(convergence: pd.DataFrame, margins: Margins) -> Claim:
-    if convergence.empty or convergence["epoch"].max() < margins.early_epochs:
+    by_epoch = convergence.set_index("epoch")["map"].sort_index()
+    # The early point must be scored, and a later one must exist to compare it with.
+    if margins.early_epochs not in by_epoch.index or by_epoch.index[-1] <= margins.early_epochs:
         return checked("BGAN converges within a few epochs", "Fig. 5",
-                       not_testable(f"the convergence run has fewer than {margins.early_epochs} epochs"))
-    by_epoch = convergence.set_index("epoch")["map"]
+                       not_testable(f"the convergence run has no score after epoch {margins.early_epochs} "
+                                    "and after a later one"))
     early, last = by_epoch.loc[margins.early_epochs], by_epoch.iloc[-1]
     return checked("BGAN converges within a few epochs", "Fig. 5",
                    Evidence(abs(last - early) <= margins.converged,

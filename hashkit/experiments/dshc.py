@@ -29,6 +29,7 @@ from hashkit.data import ImageDataset, load_dataset, protocol_split
 from hashkit.deep.codebooks import Codebook, codebook_geometry, cpbc_codebook, kbc_centres, kbc_codebook, kbc_filter
 from hashkit.deep.methods import DPSH, DSDH, DTSH, VDSH
 from hashkit.deep.methods.dshc import DSHC, DSHCMultiLabel, check_top_k, subclass_codes
+from hashkit.experiments.datasets import ChapterData, load_chapter_data
 from hashkit.experiments.grid import Deviation
 from hashkit.experiments.methods import Benchmark, DeepSettings, MethodSpec, deep, shallow
 from hashkit.experiments.noise import difference_noise
@@ -149,29 +150,9 @@ def prepare_benchmark(images: ImageDataset, paper_dataset: str, seed: int, *, qu
                      training_sets=training_sets, features=features, sample_size=None, seed=seed)
 
 
-@dataclass
-class DSHCData:
-    """The datasets of a run: the single-label one (CIFAR-10 when given, else a seeded subset of
-    Fashion-MNIST) and the multi-label one (NUS-WIDE when given, else the mosaic set)."""
-
-    single_label: ImageDataset
-    multi_label: ImageDataset
-
-
-def load_data(p: Mapping[str, object]) -> DSHCData:
-    """The chapter's datasets from its parameters ``p`` (``data_root``, ``fashion_items``,
-    ``cifar10_root``, ``nus_wide_root``, ``nus_wide_options``, ``mosaic_images``, ``seeds``)."""
-    first_seed = p["seeds"][0]
-    if p["cifar10_root"]:
-        single = load_dataset("cifar10", p["cifar10_root"])
-    else:
-        single = load_dataset("fashion-mnist", p["data_root"])
-        if p["fashion_items"] is not None and p["fashion_items"] < len(single):
-            single = single.subset(np.sort(np.random.default_rng(first_seed).choice(len(single), p["fashion_items"],
-                                                                                     replace=False)))
-    multi = (load_dataset("nus-wide", p["nus_wide_root"], **p["nus_wide_options"]) if p["nus_wide_root"]
-             else load_dataset("fashion-mosaic", p["data_root"], n_images=p["mosaic_images"], seed=first_seed))
-    return DSHCData(single, multi)
+def load_data(p: Mapping[str, object]) -> ChapterData:
+    """The chapter's datasets from its parameters ``p`` (:func:`~hashkit.experiments.datasets.load_chapter_data`)."""
+    return load_chapter_data(p)
 
 
 def deep_settings(p: Mapping[str, object]) -> DeepSettings:
@@ -184,7 +165,7 @@ def deep_settings(p: Mapping[str, object]) -> DeepSettings:
                         progress=p["progress"])
 
 
-def prepare_benchmarks(data: DSHCData, p: Mapping[str, object], seed: int) -> tuple[Benchmark, Benchmark]:
+def prepare_benchmarks(data: ChapterData, p: Mapping[str, object], seed: int) -> tuple[Benchmark, Benchmark]:
     """The single-label and the multi-label benchmark for ``seed``."""
     features = {"feature_source": p["feature_source"], "feature_options": p["feature_options"],
                 "device": p["device"], "progress": p["progress"], "shallow_train": p["shallow_train"]}
