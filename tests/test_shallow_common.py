@@ -11,7 +11,8 @@ from hashkit.shallow import LSH, METHODS, SUPERVISED, UNSUPERVISED
 SMALL = {
     "KSH": {"n_anchors": 100, "n_labelled": 400}, "SDH": {"n_anchors": 200}, "FSDH": {"n_anchors": 200},
     "MLH": {"n_epochs": 2, "pairs_per_epoch": 5_000}, "BRE": {"n_training_points": 300},
-    "AGH": {"n_anchors": 100}, "SGH": {"n_epochs": 5},
+    "AGH": {"n_anchors": 100}, "SGH": {"n_epochs": 5}, "GH": {"epochs": 5},
+    "TBH": {"hidden_units": 64, "continuous_units": 32, "iterations": 50},
 }
 ALL = UNSUPERVISED + SUPERVISED
 

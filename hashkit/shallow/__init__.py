@@ -11,6 +11,7 @@ from hashkit.shallow.cosdish import COSDISH
 from hashkit.shallow.dgh import DGH
 from hashkit.shallow.dh import DH
 from hashkit.shallow.fsdh import FSDH
+from hashkit.shallow.gh import GH
 from hashkit.shallow.itq import ITQ
 from hashkit.shallow.itq_cca import ITQCCA
 from hashkit.shallow.ksh import KSH
@@ -22,15 +23,16 @@ from hashkit.shallow.sgh import SGH
 from hashkit.shallow.sh import SH
 from hashkit.shallow.sp import SP
 from hashkit.shallow.sph import SpH
+from hashkit.shallow.tbh import TBH
 from hashkit.shallow.uhbdnn import UHBDNN
 
 # UHBDNN ignores labels too, but stays out of UNSUPERVISED: the shared contract tests fit every member
 # with its defaults, and the authors' defaults (up to 21 runs of 400 L-BFGS iterations) take minutes
 # there; tests/test_dgh_unbdnh.py checks its contract with shorter settings.
-UNSUPERVISED = (LSH, PCAH, ITQ, SH, SpH, AGH, BRE, SP, SGH, DH, DGH)
+UNSUPERVISED = (LSH, PCAH, ITQ, SH, SpH, AGH, BRE, SP, SGH, DH, DGH, GH, TBH)
 SUPERVISED = (KSH, SDH, FSDH, ITQCCA, MLH, COSDISH)
 METHODS = {cls.__name__: cls for cls in UNSUPERVISED + SUPERVISED + (UHBDNN,)} | {
     "ITQ-CCA": ITQCCA, "UH-BDNN": UHBDNN, "UN-BDNH": UHBDNN}
 
-__all__ = ["AGH", "BRE", "COSDISH", "DGH", "DH", "FSDH", "ITQ", "ITQCCA", "KSH", "LSH", "MLH", "PCAH", "SDH",
-           "SGH", "SH", "SP", "SpH", "UHBDNN", "METHODS", "SUPERVISED", "UNSUPERVISED"]
+__all__ = ["AGH", "BRE", "COSDISH", "DGH", "DH", "FSDH", "GH", "ITQ", "ITQCCA", "KSH", "LSH", "MLH", "PCAH", "SDH",
+           "SGH", "SH", "SP", "SpH", "TBH", "UHBDNN", "METHODS", "SUPERVISED", "UNSUPERVISED"]

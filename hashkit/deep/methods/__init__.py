@@ -16,7 +16,10 @@ from hashkit.deep.methods.dsdh import DSDH
 from hashkit.deep.methods.dtsh import DTSH
 from hashkit.deep.methods.fdah import FDAH
 from hashkit.deep.methods.hashnet import HashNet
+from hashkit.deep.methods.mls3rduh import MLS3RDUH
 from hashkit.deep.methods.mmhh import MMHH
+from hashkit.deep.methods.ssdh import SSDH
 from hashkit.deep.methods.vdsh import VDSH
 
-__all__ = ["ADSH", "CNNH", "DCH", "DDSH", "DeepBit", "DHN", "DNNH", "DPSH", "DSDH", "DTSH", "FDAH", "HashNet", "MMHH", "VDSH"]
+__all__ = ["ADSH", "CNNH", "DCH", "DDSH", "DeepBit", "DHN", "DNNH", "DPSH", "DSDH", "DTSH", "FDAH", "HashNet", "MLS3RDUH",
+           "MMHH", "SSDH", "VDSH"]
