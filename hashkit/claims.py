@@ -238,3 +238,12 @@ def beyond_noise(claim: str, source: str, comparisons: Sequence[Comparison], n_s
     else:
         result = f"{WITHIN_NOISE} at {n_seeds} seed(s)"
     return Claim(claim=claim, source=source, evidence=text, verdict=result)
+
+
+def verdict_summary(claims: pd.DataFrame) -> str:
+    """One Markdown sentence counting a :func:`claims_table`'s verdicts: the line under every chapter's ledger."""
+    verdicts = claims["verdict"]
+    return (f"**{(verdicts == HOLDS).sum()}** of {len(claims)} claims hold in this run, "
+            f"**{(verdicts == DOES_NOT_HOLD).sum()}** do not, "
+            f"**{verdicts.str.startswith(WITHIN_NOISE).sum()}** are within noise, and "
+            f"**{(verdicts == NOT_TESTABLE).sum()}** cannot be tested here.")

@@ -281,3 +281,16 @@ def image_rows(rows: dict[str, np.ndarray], cell_inches: float = 1.0) -> Figure:
         axis_row[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
     figure.tight_layout()
     return figure
+
+
+def heat_maps(matrices: dict[str, np.ndarray], title: str = "") -> Figure:
+    """A heat map per named square matrix, side by side, each with its own colour bar (DSAH's Fig. 5)."""
+    figure, axes = plt.subplots(1, len(matrices), figsize=(4.2 * len(matrices), 3.6), constrained_layout=True,
+                                squeeze=False)
+    for axis, (name, matrix) in zip(axes[0], matrices.items()):
+        image = axis.imshow(matrix, cmap="viridis")
+        axis.set(title=name, xticks=[], yticks=[])
+        figure.colorbar(image, ax=axis, shrink=0.8)
+    if title:
+        figure.suptitle(title)
+    return figure

@@ -79,15 +79,14 @@ out_dir: str = "book/executed/bgan"
 # %% tags=["hide-input"]
 import inspect
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
-import seaborn as sns
 from IPython.display import Markdown, display
 
 from hashkit import plots
 from hashkit.artifacts import save_figure, save_table
-from hashkit.claims import claims_table
+from hashkit.chapter import start_chapter
+from hashkit.claims import claims_table, verdict_summary
 from hashkit.deep.methods import bgan as bgan_module
 from hashkit.display import readable
 from hashkit.experiments import beside_paper, deviations_table, fit, paper_results, results_frame, run_grid, sizes_table
@@ -98,16 +97,8 @@ from hashkit.experiments.bgan import (ABLATION, DEVIATIONS, FIG4_EXTRA, PAPER_NA
 from hashkit.experiments.bgan_claims import bgan_claims
 from hashkit.experiments.diagnostics import fitted_learning_curve
 from hashkit.experiments.scores import map_summary, per_query_ap
-from hashkit.parameters import check_namespace, parameters_of
-from hashkit.runtime import SectionClock
 
-check_namespace(globals(), "bgan")  # also when papermill runs this notebook alone
-if smoke:
-    globals().update(SMOKE)
-parameters = parameters_of(globals())
-out_dir = Path(out_dir)
-clock = SectionClock()
-sns.set_theme(style="whitegrid", context="notebook")
+parameters, out_dir, clock = start_chapter(globals(), "bgan", SMOKE)
 settings = deep_settings(parameters)
 settings.check()
 gan = bgan_settings(parameters)
@@ -345,11 +336,7 @@ claims = claims_table(checked_claims)
 readable(claims)
 
 # %%
-verdicts = claims["verdict"]
-display(Markdown(f"**{(verdicts == 'holds').sum()}** of {len(claims)} claims hold in this run, "
-                 f"**{(verdicts == 'does not hold').sum()}** do not, "
-                 f"**{verdicts.str.startswith('within noise').sum()}** are within noise, and "
-                 f"**{(verdicts == 'not testable here').sum()}** cannot be tested here."))
+display(Markdown(verdict_summary(claims)))
 
 # %% [markdown]
 # ## Why results differ from the paper

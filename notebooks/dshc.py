@@ -79,15 +79,14 @@ out_dir: str = "book/executed/dshc"  # where tables (CSV) and figures (PNG, SVG)
 
 # %% tags=["hide-input"]
 import inspect
-from pathlib import Path
 
 import pandas as pd
-import seaborn as sns
 from IPython.display import Markdown, display
 
 from hashkit import plots
 from hashkit.artifacts import save_figure, save_table
-from hashkit.claims import claims_table
+from hashkit.chapter import start_chapter
+from hashkit.claims import claims_table, verdict_summary
 from hashkit.deep.methods import dshc as dshc_module
 from hashkit.display import readable
 from hashkit.experiments import deviations_table, paper_results, results_frame, run_grid, sizes_table
@@ -98,17 +97,9 @@ from hashkit.experiments.dshc import (DEEP_BASELINES, DEVIATIONS, FAIR, FIG3_MET
                                       runs_table, survey_kbc_seeds, table1, table4, top_k_ablation, tsne_embedding)
 from hashkit.experiments.dshc_claims import dshc_claims
 from hashkit.experiments.scores import map_summary, per_query_ap
-from hashkit.parameters import check_namespace, parameters_of
-from hashkit.runtime import SectionClock
 
-check_namespace(globals(), "dshc")  # also when papermill runs this notebook alone
-if smoke:
-    globals().update(SMOKE)
-parameters = parameters_of(globals())
+parameters, out_dir, clock = start_chapter(globals(), "dshc", SMOKE)
 check_codes_parameters(parameters)  # the smoke sizes too: every codebook before any training
-out_dir = Path(out_dir)
-clock = SectionClock()
-sns.set_theme(style="whitegrid", context="notebook")
 settings = deep_settings(parameters)
 settings.check()
 dshc_settings = DSHCSettings(top_k=top_k_subclasses, top_k_weighting=top_k_weighting, target=target,
@@ -488,11 +479,7 @@ claims = claims_table(checked_claims)
 readable(claims)
 
 # %%
-verdicts = claims["verdict"]
-display(Markdown(f"**{(verdicts == 'holds').sum()}** of {len(claims)} claims hold in this run, "
-                 f"**{(verdicts == 'does not hold').sum()}** do not, "
-                 f"**{verdicts.str.startswith('within noise').sum()}** are within noise, and "
-                 f"**{(verdicts == 'not testable here').sum()}** cannot be tested here."))
+display(Markdown(verdict_summary(claims)))
 
 # %% [markdown]
 # ## Why results differ from the paper

@@ -80,15 +80,14 @@ out_dir: str = "book/executed/fdah"  # where tables (CSV) and figures (PNG, SVG)
 # %% tags=["hide-input"]
 import inspect
 from dataclasses import replace
-from pathlib import Path
 
 import pandas as pd
-import seaborn as sns
 from IPython.display import Markdown, display
 
 from hashkit import plots
 from hashkit.artifacts import save_figure, save_table
-from hashkit.claims import claims_table
+from hashkit.chapter import start_chapter
+from hashkit.claims import claims_table, verdict_summary
 from hashkit.deep.methods import fdah as fdah_module
 from hashkit.experiments import (beside_paper, code_geometry, deviations_table, paper_results, results_frame, run_grid,
                                  seconds_table, sizes_table, summarise, sweep_runs)
@@ -97,16 +96,8 @@ from hashkit.experiments.fdah import (ASYMMETRIC, DEVIATIONS, SHALLOW, SIZES_COL
                                       TABLE2_METHODS, FDAHSettings, deep_settings, load_data, method_specs,
                                       prepare_benchmarks, sweeps)
 from hashkit.experiments.fdah_claims import fdah_claims
-from hashkit.parameters import check_namespace, parameters_of
-from hashkit.runtime import SectionClock
 
-check_namespace(globals(), "fdah")  # also when papermill runs this notebook alone
-if smoke:
-    globals().update(SMOKE)
-parameters = parameters_of(globals())
-out_dir = Path(out_dir)
-clock = SectionClock()
-sns.set_theme(style="whitegrid", context="notebook")
+parameters, out_dir, clock = start_chapter(globals(), "fdah", SMOKE)
 settings = deep_settings(parameters)
 fdah_settings = FDAHSettings(gamma1=gamma1, gamma2=gamma2, gamma3=gamma3)
 specs = method_specs(fdah_settings)
@@ -442,10 +433,7 @@ claims = claims_table(checked_claims)
 claims.style.hide(axis="index").set_properties(**{"text-align": "left", "white-space": "normal"})
 
 # %%
-held = claims["verdict"].value_counts()
-display(Markdown(f"**{held.get('holds', 0)}** of {len(claims)} claims hold in this run, "
-                 f"**{held.get('does not hold', 0)}** do not, **{held.get('not testable here', 0)}** cannot be "
-                 "tested here."))
+display(Markdown(verdict_summary(claims)))
 
 # %% [markdown]
 # ## Why results differ from the paper

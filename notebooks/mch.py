@@ -81,7 +81,6 @@ smoke: bool = False  # a minute-long run with small sizes, for the tests
 out_dir: str = "book/executed/mch"  # where tables (CSV) and figures (PNG, SVG) are written
 
 # %% tags=["hide-input"]
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -92,7 +91,8 @@ from IPython.display import Markdown, display
 
 from hashkit import plots
 from hashkit.artifacts import save_figure, save_table
-from hashkit.claims import claims_table
+from hashkit.chapter import start_chapter
+from hashkit.claims import claims_table, verdict_summary
 from hashkit.deep import pair_losses
 from hashkit.experiments import beside_paper, deviations_table, paper_results, summarise
 from hashkit.experiments.mch import (DEVIATIONS, SMOKE, TABLE2_METHODS, check_focus_classes, deep_settings,
@@ -101,16 +101,8 @@ from hashkit.experiments.mch import (DEVIATIONS, SMOKE, TABLE2_METHODS, check_fo
 from hashkit.experiments.mch_claims import mch_claims
 from hashkit.experiments.mch_figures import (bucket_lookups, keep_by_content, region_decisions, retrieval_strip,
                                              two_label_example)
-from hashkit.parameters import check_namespace, parameters_of
-from hashkit.runtime import SectionClock
 
-check_namespace(globals(), "mch")  # also when papermill runs this notebook alone
-if smoke:
-    globals().update(SMOKE)
-parameters = parameters_of(globals())
-out_dir = Path(out_dir)
-clock = SectionClock()
-sns.set_theme(style="whitegrid", context="notebook")
+parameters, out_dir, clock = start_chapter(globals(), "mch", SMOKE)
 settings = deep_settings(parameters)
 settings.check()
 agent_settings = mch_settings(parameters)
@@ -437,11 +429,7 @@ claims = claims_table(mch_claims(summary, table3_mean, fig9.groupby(["queries", 
                                  two_class.groupby("bits", as_index=False)[["base", "mch"]].mean(),
                                  noise, len(seeds), sigma, xi))
 save_table(claims, out_dir, "claims")
-held = claims["verdict"].value_counts()
-display(Markdown(f"**{held.get('holds', 0)}** of {len(claims)} claims hold in this run, "
-                 f"**{held.get('does not hold', 0)}** do not, "
-                 f"**{sum(n for v, n in held.items() if v.startswith('within noise'))}** are within noise, "
-                 f"**{held.get('not testable here', 0)}** cannot be tested here."))
+display(Markdown(verdict_summary(claims)))
 claims
 
 # %% [markdown]

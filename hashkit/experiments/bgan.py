@@ -8,8 +8,8 @@ The chapter ``notebooks/bgan.py`` runs them with the generic layer (:mod:`hashki
 * :func:`method_specs` — every method of Tables 3 and 5 and Fig. 4: the shallow methods on pixels
   (the paper's hand-crafted features) and on label-free learned features (its "+VGG" rows),
   DeepBit, DH, DNNH, CNNH, DHN.
-* :func:`prepare_benchmark` — one dataset under BGAN's protocol (§4.1.1), its features and its
-  neighbourhood (§3.1).
+* :func:`prepare_benchmarks` — both datasets under BGAN's protocol (§4.1.1) with their features
+  and pixels; :func:`neighbourhood_of` — a benchmark's neighbourhood (§3.1), computed once.
 * :data:`DEVIATIONS` — the paper's setting beside this run's.
 
 Its claims are in :mod:`hashkit.experiments.bgan_claims`.
@@ -27,19 +27,17 @@ import torch
 from scipy import sparse
 
 from hashkit.checks import check_positive_int
-from hashkit.data import ImageDataset, load_dataset, protocol_split
 from hashkit.deep.methods import CNNH, DHN, DNNH, DeepBit
 from hashkit.deep.methods.bgan import BGAN, PAPER_BETAS, check_betas, check_generator_shape, label_neighbourhood
-from hashkit.experiments.datasets import ChapterData, load_chapter_data
+from hashkit.experiments.datasets import FEATURES_FIT, ChapterData, load_chapter_data, prepare_benchmark
 from hashkit.experiments.grid import Deviation
 from hashkit.experiments.methods import Benchmark, DeepSettings, FittedNetwork, MethodSpec, deep, shallow
 from hashkit.experiments.runs import RunResult
-from hashkit.features import extract_features
 from hashkit.features.neighbourhood import expanded_neighbourhood, knn_label_precision, neighbourhood_label_precision
 from hashkit.metrics import precision_recall_at_n
 from hashkit.shallow import KSH
 
-PIXELS, FEATURES_FIT = "pixels", "shallow fit items"
+PIXELS = "pixels"
 HAND_CRAFTED = ("ITQ", "SH", "LSH", "SpH")
 # Ours on the learned features, named as the paper's rows on VGG features they stand for.
 ON_FEATURES = {f"{name}+feat": f"{name}+VGG" for name in HAND_CRAFTED}
@@ -171,27 +169,6 @@ def method_specs(settings: BGANSettings = BGANSettings(), mlh_epochs: int = 50) 
     return specs
 
 
-def prepare_benchmark(images: ImageDataset, paper_dataset: str, seed: int, *, query_per_class: int | None,
-                      train_per_class: int | None, shallow_train: int, feature_source: str,
-                      feature_options: Mapping[str, object] | None = None, device: str = "cpu",
-                      progress: bool = False) -> Benchmark:
-    """BGAN's split of ``images`` (§4.1.1: 100 queries and 1,000 training items per class; the
-    database every other item), its learned features and its pixels (the "hand-crafted" set)."""
-    shallow_train = check_positive_int(shallow_train, "shallow_train")
-    overrides = {name: value for name, value in (("query_per_class", query_per_class),
-                                                 ("train_per_class", train_per_class)) if value is not None}
-    split = protocol_split("bgan", images, seed, **overrides)
-    everything = np.arange(len(images))
-    options = {"train_indices": split.train, "seed": seed, "device": device, "progress": progress}
-    features = extract_features(images, everything, feature_source, **options, **(feature_options or {}))
-    pixels = extract_features(images, everything, "pixels", **options)
-    fit_items = np.sort(np.random.default_rng(seed).choice(split.train, min(shallow_train, len(split.train)),
-                                                           replace=False))
-    return Benchmark(name=images.name, paper_dataset=paper_dataset, images=images, split=split,
-                     training_sets={FEATURES_FIT: fit_items}, features=features, sample_size=None, seed=seed,
-                     feature_sets={PIXELS: pixels})
-
-
 def load_data(p: Mapping[str, object]) -> ChapterData:
     """The chapter's datasets from its parameters ``p`` (:func:`~hashkit.experiments.datasets.load_chapter_data`)."""
     return load_chapter_data(p, mosaic_layout="jittered")
@@ -218,12 +195,14 @@ def deep_settings(p: Mapping[str, object]) -> DeepSettings:
 def prepare_benchmarks(data: ChapterData, p: Mapping[str, object], seed: int) -> tuple[Benchmark, Benchmark]:
     """The single-label and the multi-label benchmark for ``seed``."""
     common = {"shallow_train": p["shallow_train"], "feature_source": p["feature_source"],
-              "feature_options": p["feature_options"], "device": p["device"], "progress": p["progress"]}
-    single = prepare_benchmark(data.single_label, PAPER_DATASETS["single"], seed, query_per_class=p["query_per_class"],
-                               train_per_class=p["train_per_class"], **common)
-    multi = prepare_benchmark(data.multi_label, PAPER_DATASETS["multi"], seed,
-                              query_per_class=p["mosaic_query_per_class"],
-                              train_per_class=p["mosaic_train_per_class"], **common)
+              "feature_options": p["feature_options"], "device": p["device"], "progress": p["progress"],
+              "feature_sets": (PIXELS,)}
+    single = prepare_benchmark(data.single_label, "bgan", PAPER_DATASETS["single"], seed,
+                               {"query_per_class": p["query_per_class"], "train_per_class": p["train_per_class"]},
+                               **common)
+    multi = prepare_benchmark(data.multi_label, "bgan", PAPER_DATASETS["multi"], seed,
+                              {"query_per_class": p["mosaic_query_per_class"],
+                               "train_per_class": p["mosaic_train_per_class"]}, **common)
     return single, multi
 
 

@@ -15,10 +15,8 @@ import pandas as pd
 from hashkit.claims import (Claim, Evidence, above, all_of, at_most, beyond_noise, checked, not_testable,
                             ratio_at_least)
 from hashkit.experiments.bgan import HAND_CRAFTED, ON_FEATURES, SUPERVISED_DEEP, SUPERVISED_SHALLOW
-from hashkit.experiments.noise import difference_noise
+from hashkit.experiments.noise import PerQuery, cell_noise, comparisons, mean_ap
 
-# (method, dataset, bits) → one array of per-query AP per seed.
-PerQuery = Mapping[tuple[str, str, int], Sequence[np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -36,21 +34,6 @@ class Margins:
     early_epochs: int = 3
     slower: float = 1.05
     most: float = 0.51
-
-
-def _mean(per_query: PerQuery, key: tuple[str, str, int]) -> float:
-    return float(np.mean([ap.mean() for ap in per_query[key]])) if key in per_query else np.nan
-
-
-def _comparisons(per_query: PerQuery, left: str, rivals: Sequence[str], dataset: str,
-                 bits: Sequence[int]) -> list[tuple[str, float, float, float]]:
-    rows = []
-    for n_bits in bits:
-        for rival in rivals:
-            a, b = (left, dataset, n_bits), (rival, dataset, n_bits)
-            noise = difference_noise(per_query[a], per_query[b]) if a in per_query and b in per_query else np.nan
-            rows.append((f"{rival} {n_bits} bits on {dataset}", _mean(per_query, a), _mean(per_query, b), noise))
-    return rows
 
 
 def bgan_claims(per_query: PerQuery, *, single: str, multi: str, bits: Sequence[int], multi_bits: Sequence[int],
@@ -71,30 +54,30 @@ def bgan_claims(per_query: PerQuery, *, single: str, multi: str, bits: Sequence[
         return f"BGAN[{combo}]", single, ablation_bits
 
     for partner in ("C", "A"):
-        rows = [(f"{ablation_bits} bits", _mean(per_query, ablation("N")), _mean(per_query, ablation(f"N+{partner}")),
-                 _noise(per_query, ablation("N"), ablation(f"N+{partner}")))]
+        rows = [(f"{ablation_bits} bits", mean_ap(per_query, ablation("N")), mean_ap(per_query, ablation(f"N+{partner}")),
+                 cell_noise(per_query, ablation("N"), ablation(f"N+{partner}")))]
         claims.append(beyond_noise(f"Adding ℓ{partner} alone to ℓN lowers mAP", "Table 2", rows, n_seeds,
                                    left="ℓN", right=f"ℓN + ℓ{partner}"))
-    rows = [(f"against {combo}", _mean(per_query, ablation("N+C+A")), _mean(per_query, ablation(combo)),
-             _noise(per_query, ablation("N+C+A"), ablation(combo))) for combo in ("N", "N+C", "N+A")]
+    rows = [(f"against {combo}", mean_ap(per_query, ablation("N+C+A")), mean_ap(per_query, ablation(combo)),
+             cell_noise(per_query, ablation("N+C+A"), ablation(combo))) for combo in ("N", "N+C", "N+A")]
     claims.append(beyond_noise("ℓN + ℓC + ℓA is the best combination", "Table 2, §4.2", rows, n_seeds,
                                left="ℓN + ℓC + ℓA", right="other"))
-    rows = [(f"{variant} {ablation_bits} bits", _mean(per_query, (f"BGAN[continuation-{variant}]", single, ablation_bits)),
-             _mean(per_query, ("BGAN[two-step]", single, ablation_bits)),
-             _noise(per_query, (f"BGAN[continuation-{variant}]", single, ablation_bits),
+    rows = [(f"{variant} {ablation_bits} bits", mean_ap(per_query, (f"BGAN[continuation-{variant}]", single, ablation_bits)),
+             mean_ap(per_query, ("BGAN[two-step]", single, ablation_bits)),
+             cell_noise(per_query, (f"BGAN[continuation-{variant}]", single, ablation_bits),
                     ("BGAN[two-step]", single, ablation_bits))) for variant in ("tanh", "app")]
     claims.append(beyond_noise("Continuation (app or tanh) beats the two-step sign", "Table 4, §4.3", rows, n_seeds,
                                left="continuation", right="two-step"))
     claims.append(beyond_noise("BGAN beats every unsupervised method on the single-label set", "Table 3, §4.4",
-                               _comparisons(per_query, "BGAN", unsupervised_rivals, single, bits), n_seeds,
+                               comparisons(per_query, "BGAN", unsupervised_rivals, single, bits), n_seeds,
                                left="BGAN", right="rival"))
     claims.append(beyond_noise("BGAN beats every unsupervised method on the multi-label set", "Table 3, §4.4",
-                               _comparisons(per_query, "BGAN", unsupervised_rivals, multi, multi_bits), n_seeds,
+                               comparisons(per_query, "BGAN", unsupervised_rivals, multi, multi_bits), n_seeds,
                                left="BGAN", right="rival"))
     claims.append(_features_help(per_query, single, multi, bits, multi_bits, margins))
     claims.append(_rising(per_query, single, bits, margins))
     claims.append(beyond_noise("BGAN_s beats every supervised method", "Table 5, §4.5",
-                               _comparisons(per_query, "BGAN_s", (*SUPERVISED_SHALLOW, *SUPERVISED_DEEP), single,
+                               comparisons(per_query, "BGAN_s", (*SUPERVISED_SHALLOW, *SUPERVISED_DEEP), single,
                                             supervised_bits), n_seeds, left="BGAN_s", right="rival"))
     claims.append(_converges(convergence, margins))
     claims.append(checked("BGAN takes longer than DH to train and to encode an image (paper: 5× and 6×)", "Table 6",
@@ -106,13 +89,9 @@ def bgan_claims(per_query: PerQuery, *, single: str, multi: str, bits: Sequence[
     return claims
 
 
-def _noise(per_query: PerQuery, a: tuple[str, str, int], b: tuple[str, str, int]) -> float:
-    return difference_noise(per_query[a], per_query[b]) if a in per_query and b in per_query else np.nan
-
-
 def _features_help(per_query: PerQuery, single: str, multi: str, bits: Sequence[int], multi_bits: Sequence[int],
                    margins: Margins) -> Claim:
-    pairs = [(f"{name} {n} bits on {dataset}", _mean(per_query, (ours, dataset, n)), _mean(per_query, (name, dataset, n)))
+    pairs = [(f"{name} {n} bits on {dataset}", mean_ap(per_query, (ours, dataset, n)), mean_ap(per_query, (name, dataset, n)))
              for dataset, lengths in ((single, bits), (multi, multi_bits)) for n in lengths
              for name, ours in zip(HAND_CRAFTED, ON_FEATURES)]
     return checked("The shallow methods do better on learned features than on hand-crafted ones in most cells",
@@ -125,7 +104,7 @@ def _rising(per_query: PerQuery, single: str, bits: Sequence[int], margins: Marg
     shortest, longest = min(bits), max(bits)
     methods = sorted({method for method, dataset, _ in per_query if dataset == single
                       and all((method, single, n) in per_query for n in bits)})
-    pairs = [(method, _mean(per_query, (method, single, longest)), _mean(per_query, (method, single, shortest)))
+    pairs = [(method, mean_ap(per_query, (method, single, longest)), mean_ap(per_query, (method, single, shortest)))
              for method in methods]
     return checked(f"mAP grows from {shortest} to {longest} bits for most methods", "§4.4",
                    above(pairs, margin=0.0, share=margins.most, left=f"{longest} bits", right=f"{shortest} bits"))

@@ -25,7 +25,7 @@ import torch
 from sklearn.manifold import TSNE
 
 from hashkit.checks import check_positive_int
-from hashkit.data import ImageDataset, load_dataset, protocol_split
+from hashkit.data import ImageDataset, protocol_split
 from hashkit.deep.codebooks import Codebook, codebook_geometry, cpbc_codebook, kbc_centres, kbc_codebook, kbc_filter
 from hashkit.deep.methods import DPSH, DSDH, DTSH, VDSH
 from hashkit.deep.methods.dshc import DSHC, DSHCMultiLabel, check_top_k, subclass_codes
