@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hashkit.claims import Claim, Evidence, above, all_of, beyond_noise, checked, not_below, ratio_at_least
+from hashkit.claims import (Claim, Evidence, above, all_of, beyond_noise, checked, highest, lowest, not_below,
+                            not_testable, ratio_at_least)
 from hashkit.experiments.dsah import DEEP_BASELINES, ON_FEATURES
 from hashkit.experiments.noise import PerQuery, cell_noise, comparisons, difference_noise, mean_ap
 
@@ -68,18 +69,21 @@ def dsah_claims(per_query: PerQuery, precision: pd.DataFrame, similarity: pd.Dat
                            comparisons(per_query, "DSAH", rivals, dataset, bits), n_seeds, left="DSAH", right="rival")
               for kind, dataset in (("single-label", single), ("multi-label", multi))]
     shallow_best = [(f"{n} bits on {dataset}",
-                     min(mean_ap(per_query, (m, dataset, n)) for m in ("BGAN", "MLS3RDUH", "DSAH")),
-                     max(mean_ap(per_query, (m, dataset, n)) for m in ON_FEATURES)) for dataset in datasets for n in bits]
+                     lowest(mean_ap(per_query, (m, dataset, n)) for m in ("BGAN", "MLS3RDUH", "DSAH")),
+                     highest(mean_ap(per_query, (m, dataset, n)) for m in ON_FEATURES)) for dataset in datasets for n in bits]
     claims.append(checked("BGAN, MLS³RDUH and DSAH each beat every shallow method", "Table 1, §5.3.1",
                           above(shallow_best, margin=0.0, left="weakest of the three", right="best shallow")))
     longest, shortest = max(bits), min(bits)
-    claims.append(beyond_noise(f"DSAH's MAP grows from {shortest} to {longest} bits", "Table 1", [
-        (dataset, mean_ap(per_query, ("DSAH", dataset, longest)), mean_ap(per_query, ("DSAH", dataset, shortest)),
-         cell_noise(per_query, ("DSAH", dataset, longest), ("DSAH", dataset, shortest))) for dataset in datasets],
-        n_seeds, left=f"{longest} bits", right=f"{shortest} bits"))
+    if longest == shortest:
+        claims.append(checked("DSAH's MAP grows with the code length", "Table 1", not_testable("one code length")))
+    else:
+        claims.append(beyond_noise(f"DSAH's MAP grows from {shortest} to {longest} bits", "Table 1", [
+            (dataset, mean_ap(per_query, ("DSAH", dataset, longest)), mean_ap(per_query, ("DSAH", dataset, shortest)),
+             cell_noise(per_query, ("DSAH", dataset, longest), ("DSAH", dataset, shortest))) for dataset in datasets],
+            n_seeds, left=f"{longest} bits", right=f"{shortest} bits"))
     cells = precision.set_index(["method", "dataset", "bits"])["precision_mean"]
     best_other = [(f"{n} bits on {dataset}", cells.get(("DSAH", dataset, n), np.nan),
-                   max(cells.get((m, dataset, n), np.nan) for m in rivals)) for dataset in datasets for n in bits]
+                   highest(cells.get((m, dataset, n), np.nan) for m in rivals)) for dataset in datasets for n in bits]
     claims.append(checked("DSAH has the best precision@100", "Table 3, §5.3.1",
                           not_below(best_other, tolerance=margins.tie, left="DSAH", right="best other")))
     claims.append(beyond_noise("PIC beats PIC⁰ on average over code lengths", "Fig. 4, §5.4.1",
@@ -98,16 +102,20 @@ def dsah_claims(per_query: PerQuery, precision: pd.DataFrame, similarity: pd.Dat
                                _on_average(per_query, "DSAH", "AND", datasets, ablation_bits), n_seeds,
                                left="AND + PIC", right="AND"))
     claims.extend(_round_claims(rounds, margins))
-    by_name = similarity.set_index("similarity")
-    w_l, w_0 = (by_name[by_name.index.str.startswith(prefix)] for prefix in ("W_L", "W⁰"))
     claims.append(checked("W⁰ is more precise than the k1-NN lists alone", "§4.2.1", above(
-        [(f"on {dataset}", float(w_0.loc[w_0["dataset"] == dataset, "precision"].iloc[0]),
-          float(w_l.loc[w_l["dataset"] == dataset, "precision"].iloc[0])) for dataset in w_0["dataset"]],
-        margin=0.0, left="W⁰", right="W_L")))
+        [(f"on {dataset}", _precision_of(similarity, "W⁰", dataset), _precision_of(similarity, "W_L", dataset))
+         for dataset in datasets], margin=0.0, left="W⁰", right="W_L")))
     claims.append(checked("DSAH trains faster than SSDH, BGAN and MLS³RDUH", "Table 4, §5.6", ratio_at_least(
         [(rival, seconds.get(rival, np.nan), seconds.get("DSAH", np.nan)) for rival in ("SSDH", "BGAN", "MLS3RDUH")],
         ratio=margins.faster, left="rival", right="DSAH"), timed=True))
     return claims
+
+
+def _precision_of(similarity: pd.DataFrame, prefix: str, dataset: str) -> float:
+    """The precision of the similarity named ``prefix…`` on ``dataset``; NaN when the table lacks it."""
+    rows = similarity[similarity["similarity"].str.startswith(prefix) & (similarity["dataset"] == dataset)] \
+        if len(similarity) else similarity
+    return float(rows["precision"].iloc[0]) if len(rows) else np.nan
 
 
 def _round_claims(rounds: pd.DataFrame, margins: Margins) -> list[Claim]:
