@@ -85,8 +85,8 @@ from IPython.display import Markdown, display
 
 from hashkit import plots
 from hashkit.artifacts import save_figure, save_table
-from hashkit.chapter import start_chapter
-from hashkit.claims import claims_table, verdict_summary
+from hashkit.chapter import save_ledger, start_chapter
+from hashkit.claims import verdict_summary
 from hashkit.deep.methods import bgan as bgan_module
 from hashkit.display import readable
 from hashkit.experiments import beside_paper, deviations_table, fit, paper_results, results_frame, run_grid, sizes_table
@@ -330,9 +330,7 @@ checked_claims = bgan_claims(
     seconds=dict(zip(table6["method"], table6["training seconds"])),
     encode_ms=dict(zip(table6["method"], table6["encoding ms per image"])), fig2=fig2,
     unsupervised_rivals=unsupervised, n_seeds=len(seeds))
-save_table(claims_table(claim for claim in checked_claims if not claim.timed), out_dir, "claims")
-save_table(claims_table(claim for claim in checked_claims if claim.timed), out_dir, "timing_claims")
-claims = claims_table(checked_claims)
+claims = save_ledger(checked_claims, out_dir)
 readable(claims)
 
 # %%

@@ -83,8 +83,8 @@ from IPython.display import Markdown, display
 
 from hashkit import plots
 from hashkit.artifacts import save_figure, save_table
-from hashkit.chapter import start_chapter
-from hashkit.claims import claims_table, verdict_summary
+from hashkit.chapter import save_ledger, start_chapter
+from hashkit.claims import verdict_summary
 from hashkit.display import readable
 from hashkit.experiments import beside_paper, deviations_table, paper_results, results_frame, run_grid, sizes_table
 from hashkit.experiments.bgan import BGANSettings
@@ -282,9 +282,7 @@ checked_claims = dsah_claims(
     per_query, precision, w0_quality, fig7, dict(zip(table4["method"], table4["training seconds"])),
     single=single_name, multi=multi_name, bits=bits, ablation_bits=ablation_bits,
     control=per_query_ap(control_runs, by_key, top_k), control_bits=sensitivity_bits, n_seeds=len(seeds))
-save_table(claims_table(claim for claim in checked_claims if not claim.timed), out_dir, "claims")
-save_table(claims_table(claim for claim in checked_claims if claim.timed), out_dir, "timing_claims")
-claims = claims_table(checked_claims)
+claims = save_ledger(checked_claims, out_dir)
 readable(claims)
 
 # %%

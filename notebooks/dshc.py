@@ -85,8 +85,8 @@ from IPython.display import Markdown, display
 
 from hashkit import plots
 from hashkit.artifacts import save_figure, save_table
-from hashkit.chapter import start_chapter
-from hashkit.claims import claims_table, verdict_summary
+from hashkit.chapter import save_ledger, start_chapter
+from hashkit.claims import verdict_summary
 from hashkit.deep.methods import dshc as dshc_module
 from hashkit.display import readable
 from hashkit.experiments import deviations_table, paper_results, results_frame, run_grid, sizes_table
@@ -473,9 +473,7 @@ checked_claims = dshc_claims(
     shared_positive_maps={key: float(sum(a.mean() for a in v) / len(v)) for key, v in shared_queries.items()},
     shared_positive_queries=shared_queries, n_seeds=len(seeds))
 # Claims about training time rest on wall-clock seconds, which no rerun repeats exactly: stored apart.
-save_table(claims_table(claim for claim in checked_claims if not claim.timed), out_dir, "claims")
-save_table(claims_table(claim for claim in checked_claims if claim.timed), out_dir, "timing_claims")
-claims = claims_table(checked_claims)
+claims = save_ledger(checked_claims, out_dir)
 readable(claims)
 
 # %%

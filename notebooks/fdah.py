@@ -86,8 +86,8 @@ from IPython.display import Markdown, display
 
 from hashkit import plots
 from hashkit.artifacts import save_figure, save_table
-from hashkit.chapter import start_chapter
-from hashkit.claims import claims_table, verdict_summary
+from hashkit.chapter import save_ledger, start_chapter
+from hashkit.claims import verdict_summary
 from hashkit.deep.methods import fdah as fdah_module
 from hashkit.experiments import (beside_paper, code_geometry, deviations_table, paper_results, results_frame, run_grid,
                                  seconds_table, sizes_table, summarise, sweep_runs)
@@ -427,9 +427,7 @@ checked_claims = fdah_claims(table1, table2, sweep_means,
                              multi_label=multi_name, table2_dataset=table2_dataset, default_gamma1=gamma1,
                              default_m=default_m)
 # Claims about training time rest on wall-clock seconds, which no rerun repeats exactly: stored apart.
-save_table(claims_table(claim for claim in checked_claims if not claim.timed), out_dir, "claims")
-save_table(claims_table(claim for claim in checked_claims if claim.timed), out_dir, "timing_claims")
-claims = claims_table(checked_claims)
+claims = save_ledger(checked_claims, out_dir)
 claims.style.hide(axis="index").set_properties(**{"text-align": "left", "white-space": "normal"})
 
 # %%
