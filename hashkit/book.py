@@ -30,6 +30,7 @@ import argparse
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import shutil
 import signal
@@ -226,6 +227,17 @@ def _interruptible() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+class _KnownParameters(logging.Filter):
+    """Drops papermill's "unknown parameter" warning: its parser skips annotations such as
+    ``Count | None``, and :func:`plan_parameters` has already refused every name not declared."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Passed unknown parameter")
+
+
+logging.getLogger("papermill").addFilter(_KnownParameters())
 
 
 @contextlib.contextmanager
