@@ -225,24 +225,25 @@ def continuation_curves(betas: Sequence[float]) -> Figure:
 
 
 def curves_by_length(curves: pd.DataFrame, x: str, y: str, methods: Sequence[str], x_label: str, y_label: str,
-                     title: str = "") -> Figure:
+                     title: str = "", panel: str = "bits") -> Figure:
     """A panel per code length, a line per method of ``y`` against ``x`` (mean over seeds); BGAN's Fig. 4.
-    Without a ``bits`` column: one panel (curves that do not depend on a code length, BGAN's Fig. 2)."""
-    if "bits" not in curves:
-        curves = curves.assign(bits=0)
-        bits = [None]
+    Without a ``bits`` column: one panel (curves that do not depend on a code length, BGAN's Fig. 2).
+    ``panel`` names another column to split the panels by (a dataset, DSAH's Fig. 3)."""
+    if panel not in curves:
+        curves = curves.assign(**{panel: 0})
+        values = [None]
     else:
-        bits = sorted(curves["bits"].unique())
-    means = curves.groupby(["method", "bits", x], as_index=False)[y].mean()
-    figure, axes = plt.subplots(1, len(bits), figsize=(4.3 * len(bits), 3.4), constrained_layout=True, squeeze=False,
-                                sharey=True)
+        values = sorted(curves[panel].unique())
+    means = curves.groupby(["method", panel, x], as_index=False)[y].mean()
+    figure, axes = plt.subplots(1, len(values), figsize=(4.3 * len(values), 3.4), constrained_layout=True,
+                                squeeze=False, sharey=True)
     colours = dict(zip(methods, sns.color_palette("tab10" if len(methods) <= 10 else "tab20", len(methods))))
-    for axis, n_bits in zip(axes[0], bits):
+    for axis, value in zip(axes[0], values):
         for method in methods:
-            curve = means[(means["method"] == method) & (means["bits"] == (n_bits or 0))].sort_values(x)
+            curve = means[(means["method"] == method) & (means[panel] == (0 if value is None else value))].sort_values(x)
             if not curve.empty:
                 axis.plot(curve[x], curve[y], marker="o", markersize=3, color=colours[method], label=method)
-        axis.set(xlabel=x_label, title="" if n_bits is None else f"{n_bits} bits")
+        axis.set(xlabel=x_label, title="" if value is None else f"{value} bits" if panel == "bits" else str(value))
     axes[0][0].set_ylabel(y_label)
     axes[0][-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), frameon=False, fontsize=8)
     if title:

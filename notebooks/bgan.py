@@ -93,10 +93,11 @@ from hashkit.experiments import beside_paper, deviations_table, fit, paper_resul
 from hashkit.experiments.bgan import (ABLATION, DEVIATIONS, FIG4_EXTRA, PAPER_NAMES, SIZES_COLUMNS, SMOKE,
                                       TABLE3_METHODS, TABLE5_METHODS, VARIANTS, ablation_table, bgan_settings,
                                       cost_table, deep_settings, load_data, method_specs, neighbourhood_precision,
-                                      precision_curves, prepare_benchmarks, reconstructions)
+                                      prepare_benchmarks, reconstructions)
 from hashkit.experiments.bgan_claims import bgan_claims
 from hashkit.experiments.diagnostics import fitted_learning_curve
 from hashkit.experiments.scores import map_summary, per_query_ap
+from hashkit.experiments.views import precision_curves
 
 parameters, out_dir, clock = start_chapter(globals(), "bgan", SMOKE)
 settings = deep_settings(parameters)

@@ -94,9 +94,10 @@ from hashkit.experiments.dshc import (DEEP_BASELINES, DEVIATIONS, FAIR, FIG3_MET
                                       SIZES_COLUMNS, SMOKE, DSHCSettings, check_codes_parameters, class_accuracy,
                                       deep_settings, fairness_table, geometry_table, label_agreement,
                                       last_epochs_seconds, load_data, method_specs, prepare_benchmarks, radius_curves,
-                                      runs_table, survey_kbc_seeds, table1, table4, top_k_ablation, tsne_embedding)
+                                      runs_table, survey_kbc_seeds, table1, table4, top_k_ablation)
 from hashkit.experiments.dshc_claims import dshc_claims
 from hashkit.experiments.scores import map_summary, per_query_ap
+from hashkit.experiments.views import tsne_embedding
 
 parameters, out_dir, clock = start_chapter(globals(), "dshc", SMOKE)
 check_codes_parameters(parameters)  # the smoke sizes too: every codebook before any training

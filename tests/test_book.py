@@ -41,6 +41,10 @@ CHAPTERS = {
               "distinct database codes", "training / DH", "verdict", "section"],
              ["fig2_neighbourhood_precision", "fig3_continuation", "fig4_precision_at_n", "fig5_convergence",
               "fig6_reconstructions"]),
+    "dsah": (["similarity", "F_w", "stands for", "aspect", "cifar10 ← fashion-mnist", "mir-flickr ← fashion-mosaic",
+              "variant", "MAP@K (SGD)", "silhouette", "P@10", "ratio to DSAH", "verdict", "section"],
+             ["fig3_pr_curves", "fig3_precision_at_n", "fig7_rounds", "fig8_sensitivity", "fig9_gamma_rounds",
+              "fig5_heat_maps", "fig10_tsne", "fig11_retrievals"]),
 }
 
 

@@ -170,3 +170,60 @@ def test_rounds_grow_the_similarity_and_labels_never_reach_the_codes():
     np.testing.assert_array_equal(trained.encode(dataset, split.query), again.encode(permuted, split.query))
     with pytest.raises(ValueError, match="epochs: 3 is not a whole number of rounds of epochs_per_round = 2"):
         train(DSAH(similarity, epochs_per_round=2), dataset, split, 8, **options)
+
+
+def test_the_overlap_ranking_in_blocks_is_the_whole_matrix_ranking(monkeypatch):
+    # most_overlapping counts shared entries a block of rows at a time; the marks must not depend on the
+    # block: blocks of 3 rows give the same matrix as one block, and both match a brute-force ranking.
+    from hashkit.features import neighbourhood
+
+    features = np.random.default_rng(3).normal(size=(40, 5)).astype(np.float32)
+    lists = neighbourhood.neighbour_lists(features, 6)
+    whole = neighbourhood.most_overlapping(lists, 9)
+    monkeypatch.setattr(neighbourhood, "OVERLAP_BLOCK", 3)
+    assert (neighbourhood.most_overlapping(lists, 9) != whole).nnz == 0
+    shared = (lists @ lists.T).toarray()
+    for item in range(40):
+        ranked = sorted(range(40), key=lambda other: (-shared[item, other], other))[:9]
+        assert set(whole[item].indices) == {other for other in ranked if shared[item, other] > 0}
+
+
+def test_sensitivity_points_share_the_default_run_and_name_the_others():
+    from hashkit.experiments.dsah import DSAHSettings, sensitivity_frame, sensitivity_points
+
+    points = sensitivity_points(DSAHSettings(lam=10.0, tau=1.0), {"λ": [0, 10], "τ": [0.1, 1]})
+    assert points == [("DSAH (λ = 0)", "λ", 0.0), ("DSAH", "λ", 10.0), ("DSAH (τ = 0.1)", "τ", 0.1),
+                      ("DSAH", "τ", 1.0)]
+    per_query = {("DSAH", "set", 64): [np.array([0.5, 0.7])], ("DSAH (λ = 0)", "set", 64): [np.array([0.2, 0.4])]}
+    frame = sensitivity_frame(per_query, points, "set", 64)
+    assert frame.to_dict("records") == [
+        {"parameter": "λ", "value": 0.0, "map": pytest.approx(0.3), "seed": 0},
+        {"parameter": "λ", "value": 10.0, "map": pytest.approx(0.6), "seed": 0},
+        {"parameter": "τ", "value": 1.0, "map": pytest.approx(0.6), "seed": 0}]  # τ = 0.1 was not run
+
+
+def test_memory_check_size_must_exceed_the_paper_k():
+    from hashkit.experiments.dsah import check_chapter_parameters
+
+    parameters = {"train_per_class": 200, "mosaic_train": 1_000, "k1": None, "k2": None, "memory_check_items": 500}
+    with pytest.raises(ValueError, match="memory_check_items: .* needs more than 500 items; got 500"):
+        check_chapter_parameters(parameters)
+    check_chapter_parameters({**parameters, "memory_check_items": None})
+
+
+def test_gamma_round_table_pairs_each_round_with_the_similarity_it_trained_on():
+    from types import SimpleNamespace
+
+    import pandas as pd
+    from scipy import sparse
+
+    from hashkit.experiments.dsah import gamma_round_table
+
+    # W⁰ with 4 positives; round 1 adds 2 (6 after), round 2 adds 0 (6 after): rounds train on 4, then 6.
+    method = SimpleNamespace(similarity=sparse.identity(4, dtype=bool, format="csr"),
+                             rounds_=[{"n_positive": 6.0, "added": 2.0}, {"n_positive": 6.0, "added": 0.0}])
+    fitted = SimpleNamespace(model=SimpleNamespace(method=method))
+    curve = pd.DataFrame({"round": [1, 2], "map": [0.3, 0.4]})
+    table = gamma_round_table({0.5: (curve, fitted)})
+    assert table.to_dict("list") == {"γ": [0.5, 0.5], "round": [1, 2], "mAP": [0.3, 0.4],
+                                     "n₊ trained on": [4.0, 6.0], "added": [2.0, 0.0]}

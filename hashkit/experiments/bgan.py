@@ -34,7 +34,6 @@ from hashkit.experiments.grid import Deviation
 from hashkit.experiments.methods import Benchmark, DeepSettings, FittedNetwork, MethodSpec, deep, shallow
 from hashkit.experiments.runs import RunResult
 from hashkit.features.neighbourhood import expanded_neighbourhood, knn_label_precision, neighbourhood_label_precision
-from hashkit.metrics import precision_recall_at_n
 from hashkit.shallow import KSH
 
 PIXELS = "pixels"
@@ -266,16 +265,6 @@ def ablation_table(results: Sequence[RunResult], paper: pd.DataFrame, collapsed:
                      "mAP": "identical codes for all images" if distinct <= collapsed else f"{result.map:.3f}",
                      "paper": "identical codes for all images" if pd.isna(paper_value) else f"{paper_value:.3f}"})
     return pd.DataFrame(rows)
-
-
-def precision_curves(results: Sequence[RunResult], benchmark: Benchmark, n_values: Sequence[int]) -> pd.DataFrame:
-    """Fig. 4: precision@N of each run's Hamming ranking (columns method, bits, seed, n, precision)."""
-    labels = benchmark.images.labels
-    n_values = [n for n in n_values if n <= len(benchmark.split.database)]
-    frames = [precision_recall_at_n(r.query_codes, r.database_codes, labels[benchmark.split.query],
-                                    labels[benchmark.split.database], n_values)
-              .assign(method=r.method, bits=r.bits, seed=r.seed) for r in results]
-    return pd.concat(frames, ignore_index=True)[["method", "bits", "seed", "n", "precision"]]
 
 
 def encoding_milliseconds(result: RunResult, benchmark: Benchmark, repeats: int = 3) -> float:

@@ -57,11 +57,13 @@ def load_chapter_data(p: Mapping[str, object], *, multi_label: str = "nus-wide",
 def prepare_benchmark(images: ImageDataset, protocol: str, paper_dataset: str, seed: int,
                       overrides: Mapping[str, int | None], *, shallow_train: int, feature_source: str,
                       feature_options: Mapping[str, object] | None = None, feature_sets: tuple[str, ...] = (),
-                      device: str = "cpu", progress: bool = False) -> Benchmark:
+                      centre: bool = False, device: str = "cpu", progress: bool = False) -> Benchmark:
     """``images`` under ``protocol``'s split (``overrides``: :func:`~hashkit.data.protocol_split`'s
     ``query_per_class`` … ``train_total``; a ``None`` keeps the paper's draw), the learned
     ``feature_source`` of every item (trained on the training split), further named
-    ``feature_sets`` (``"pixels"``), and ``shallow_train`` training items the shallow methods fit on."""
+    ``feature_sets`` (``"pixels"``), and ``shallow_train`` training items the shallow methods fit on.
+    With ``centre`` the learned features have their mean over the training split subtracted (kept in
+    ``extras["feature mean"]``), so that their cosines measure how items differ rather than what they share."""
     shallow_train = check_positive_int(shallow_train, "shallow_train")
     split = protocol_split(protocol, images, seed, **{name: value for name, value in overrides.items()
                                                       if value is not None})
@@ -71,6 +73,10 @@ def prepare_benchmark(images: ImageDataset, protocol: str, paper_dataset: str, s
     named = {name: extract_features(images, everything, name, **options) for name in feature_sets}
     fit_items = np.sort(np.random.default_rng(seed).choice(split.train, min(shallow_train, len(split.train)),
                                                            replace=False))
+    extras = {}
+    if centre:
+        extras["feature mean"] = features[split.train].mean(axis=0)
+        features = features - extras["feature mean"]
     return Benchmark(name=images.name, paper_dataset=paper_dataset, images=images, split=split,
                      training_sets={FEATURES_FIT: fit_items}, features=features, sample_size=None, seed=seed,
-                     feature_sets=named)
+                     feature_sets=named, extras=extras)

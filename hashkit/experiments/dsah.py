@@ -9,8 +9,10 @@ The chapter ``notebooks/dsah.py`` runs them with the generic layer (:mod:`hashki
   pseudo-similarities, BGAN from the BGAN chapter, DSAH;
 * :func:`prepare_benchmarks` — both datasets under DSAH's protocol (§5.1);
   :func:`initial_similarity` — a benchmark's W⁰, computed once;
-* :func:`similarity_table`, :func:`precision_at_100`, :func:`ablation_table`, :func:`round_table`,
-  :func:`pair_weight_maps` — W⁰'s quality, Table 3, Figs. 4 and 6, Fig. 7 and Fig. 5;
+* :func:`similarity_table`, :func:`precision_at`, :func:`ablation_table`, :func:`round_table`,
+  :func:`pair_weight_maps`, :func:`scale_control_table` — W⁰'s quality, Table 3 (and Fig. 11's P@10), Figs. 4 and 6, Fig. 7 and Fig. 5;
+* :func:`sensitivity_points`, :func:`sensitivity_spec`, :func:`sensitivity_frame` — Fig. 8's λ and τ;
+  :func:`gamma_round_table` — Fig. 9's γ × rounds; :func:`centring_table` — why the features are centred;
   :func:`scaled_top_k` — the cut-off of MAP@5000 scaled to our database;
 * :data:`DEVIATIONS` — the paper's setting beside this run's.
 """
@@ -33,8 +35,9 @@ from hashkit.experiments.grid import Deviation
 from hashkit.experiments.methods import Benchmark, DeepSettings, FittedNetwork, MethodSpec, deep, shallow
 from hashkit.experiments.runs import RunResult, summarise
 from hashkit.features.neighbourhood import neighbour_lists, shared_neighbour_similarity, similarity_quality
-from hashkit.metrics import precision_recall_at_n
 from hashkit.features.pseudo_similarity import mls3rduh_similarity, ssdh_similarity
+from hashkit.metrics import precision_recall_at_n
+from hashkit.shallow.gh import GH
 
 PAPER_DATASETS = {"single": "cifar10", "multi": "mir-flickr"}
 ON_FEATURES = {f"{name}+feat": f"{name}+VGG" for name in ("LSH", "SH", "ITQ", "AGH", "SP", "SGH")}
@@ -47,18 +50,23 @@ VARIANTS = {"PIC⁰": {"weighting": "none", "adaptive": False}, "PIC": {"weighti
 SAME_RUN = {"AND⁰": "PIC⁰", "AND+PIC": "DSAH"}
 # The loss-scale control: PIC⁰'s weight 1 replaced by PIC's mean weight, under plain SGD (the scale
 # a loss carries is the step an SGD update takes; Adam would divide most of it away).
-SCALE_CONTROL = {"PIC⁰ × mean a": {"weighting": "constant", "adaptive": False}}
+SCALED = "PIC⁰ × mean a"
+SCALE_CONTROL = {SCALED: {"weighting": "constant", "adaptive": False}}
 PAPER_NAMES = {**ON_FEATURES, "MLS3RDUH": "MLS3RDUH"}
 # The paper's MAP@5000 ranks 59,000 CIFAR-10 images; the cut-off is scaled to our database.
 PAPER_TOP_K, PAPER_DATABASE = 5_000, 59_000
 # The chapter's parameters in smoke mode: a minute-long run for the tests.
 SMOKE = {"bits": [16, 32], "ablation_bits": [16], "sensitivity_bits": 16, "fashion_items": 2_000, "mosaic_images": 1_200,
          "query_per_class": 10, "train_per_class": 40, "mosaic_queries": 100, "mosaic_train": 400, "rounds": 2,
-         "epochs_per_round": 1, "max_rounds": 3, "baseline_epochs": 1, "bgan_epochs": 1, "shallow_train": 400,
+         "epochs_per_round": 1, "max_rounds": 3, "lambda_grid": [10.0, 100.0], "tau_grid": [0.1, 1.0],
+         "gamma_grid": [-1.0, 1.0], "tsne_points": 100, "retrieval_queries": 1, "baseline_epochs": 1, "bgan_epochs": 1,
+         "shallow_train": 400, "memory_check_items": None,
          "gh_options": {"optimizer": "adam", "learning_rate": 1e-3, "epochs": 2},
          "tbh_options": {"hidden_units": 32, "continuous_units": 16, "batch_size": 64, "iterations": 40},
          "feature_options": {"channels": [4, 8], "feature_dim": 32, "max_train_items": 600, "epochs": 1},
          "backbone_options": {"channels": [4, 8], "feature_dim": 32}}
+# The paper's k1 = k2 (§5.2), with which W⁰'s memory is measured at ``memory_check_items``.
+MEMORY_CHECK_K = 500
 SIZES_COLUMNS = ("dataset", "stands for", "seed", "queries", "database", "training set", FEATURES_FIT, "feature dim")
 
 
@@ -90,7 +98,8 @@ class DSAHSettings:
 
 
 def check_chapter_parameters(p: Mapping[str, object]) -> None:
-    """K1 and K2 against both training sets before anything loads (τ > 0 and R ≥ 1 are their types').
+    """K1 and K2 against both training sets, and the memory check's size, before anything loads (τ > 0 and
+    R ≥ 1 are their types').
     The single-label set has 10 classes (Fashion-MNIST, CIFAR-10); the mosaic's size is ``mosaic_train``."""
     sizes = {"the single-label training set": 10 * (p["train_per_class"] or 1_000),
              "the multi-label training set": p["mosaic_train"] or 10_000}
@@ -99,6 +108,9 @@ def check_chapter_parameters(p: Mapping[str, object]) -> None:
             if p[name] is not None and p[name] >= n_train:
                 raise ValueError(f"{name}: {p[name]} neighbours need more than the {n_train:,} images of {where}; "
                                  f"expected at most {n_train - 1:,}")
+    if p["memory_check_items"] is not None and p["memory_check_items"] <= MEMORY_CHECK_K:
+        raise ValueError(f"memory_check_items: W⁰'s memory is measured with k1 = k2 = {MEMORY_CHECK_K}, so it needs more "
+                         f"than {MEMORY_CHECK_K} items; got {p['memory_check_items']} (None skips the measurement)")
 
 
 def initial_similarity(benchmark: Benchmark, settings: DSAHSettings) -> sparse.csr_matrix:
@@ -130,6 +142,48 @@ def dsah_spec(name: str, settings: DSAHSettings, *, weighting: str = "pic", adap
     return deep(name, build, epochs="dsah")
 
 
+# Figs. 8 and 9 (§5.5): which DSAHSettings field each swept symbol moves.
+SWEPT = {"λ": "lam", "τ": "tau", "γ": "gamma"}
+
+
+def sensitivity_points(settings: DSAHSettings, grids: Mapping[str, Sequence[float]]) -> list[tuple[str, str, float]]:
+    """Fig. 8's points as (run name, symbol, value), for each swept symbol of :data:`SWEPT` (λ, τ) and
+    each value of its grid. At the chapter's own value the run is "DSAH" itself, trained once for
+    Table 1 and shared by every sweep; elsewhere "DSAH (λ = 0)" and so on (:func:`sensitivity_spec`)."""
+    return [("DSAH" if value == getattr(settings, SWEPT[symbol]) else f"DSAH ({symbol} = {value:g})", symbol,
+             float(value)) for symbol, values in grids.items() for value in values]
+
+
+def sensitivity_spec(name: str, settings: DSAHSettings, symbol: str, value: float,
+                     keep_similarities: bool = False) -> MethodSpec:
+    """DSAH with the hyper-parameter ``symbol`` (a key of :data:`SWEPT`) at ``value``."""
+    return dsah_spec(name, replace(settings, **{SWEPT[symbol]: value}), keep_similarities=keep_similarities)
+
+
+def sensitivity_frame(per_query: Mapping[tuple[str, str, int], Sequence[np.ndarray]],
+                      points: Sequence[tuple[str, str, float]], dataset: str, n_bits: int) -> pd.DataFrame:
+    """Fig. 8's points as rows (parameter, value, map, seed; MAP@K per seed), what
+    :func:`hashkit.plots.sensitivity_panels` draws."""
+    rows = [{"parameter": symbol, "value": value, "map": float(ap.mean()), "seed": seed}
+            for name, symbol, value in points
+            for seed, ap in enumerate(per_query.get((name, dataset, n_bits), []))]
+    return pd.DataFrame(rows, columns=["parameter", "value", "map", "seed"])
+
+
+def gamma_round_table(curves: Mapping[float, tuple[pd.DataFrame, FittedNetwork]]) -> pd.DataFrame:
+    """Fig. 9: for each γ, the mAP after each round (over the whole database) and the positive pairs
+    that round trained on, from one run of ``max_rounds`` rounds per γ (γ → its learning curve and
+    fitted method). Columns γ, round, mAP, n₊ trained on, added."""
+    rows = []
+    for gamma, (curve, fitted) in curves.items():
+        updates = fitted.model.method.rounds_
+        trained_on = [fitted.model.method.similarity.nnz] + [update["n_positive"] for update in updates[:-1]]
+        for index, update in enumerate(updates):
+            rows.append({"γ": gamma, "round": index + 1, "mAP": float(curve["map"].iloc[index]),
+                         "n₊ trained on": float(trained_on[index]), "added": update["added"]})
+    return pd.DataFrame(rows)
+
+
 def method_specs(settings: DSAHSettings, bgan: BGANSettings, gh_options: Mapping[str, object] | None = None,
                  tbh_options: Mapping[str, object] | None = None) -> dict[str, MethodSpec]:
     """Every method of Table 1 and of the ablations, by the name its tables give it; GH and TBH
@@ -159,7 +213,8 @@ def load_data(p: Mapping[str, object]) -> ChapterData:
 def prepare_benchmarks(data: ChapterData, p: Mapping[str, object], seed: int) -> tuple[Benchmark, Benchmark]:
     """The single-label and the multi-label benchmark for ``seed`` under DSAH's protocol (§5.1)."""
     common = {"shallow_train": p["shallow_train"], "feature_source": p["feature_source"],
-              "feature_options": p["feature_options"], "device": p["device"], "progress": p["progress"]}
+              "feature_options": p["feature_options"], "centre": p["centre_features"], "device": p["device"],
+              "progress": p["progress"]}
     single = prepare_benchmark(data.single_label, "dsah", PAPER_DATASETS["single"], seed,
                                {"query_per_class": p["query_per_class"], "train_per_class": p["train_per_class"]},
                                **common)
@@ -189,15 +244,40 @@ def similarity_table(benchmarks: Sequence[Benchmark], settings: DSAHSettings) ->
     return pd.DataFrame(rows)
 
 
-def precision_at_100(results: Sequence[RunResult], benchmarks: Mapping[tuple[str, int], Benchmark]) -> pd.DataFrame:
-    """Table 3: each run's precision of the first 100 items of its Hamming ranking, mean ± std over
-    seeds (columns method, dataset, bits, precision_mean, precision_std, seeds)."""
+def centring_table(benchmark: Benchmark, settings: DSAHSettings, gh_options: Mapping[str, object], n_bits: int,
+                   pairs: int = 5_000) -> pd.DataFrame:
+    """Why the features are centred: on the benchmark's training items, raw and centred, the cosine of
+    ``pairs`` seeded random pairs (mean and spread), W⁰'s precision against "shares a label", and the
+    distinct codes GH (with ``gh_options``) gives the database at ``n_bits``."""
+    train = benchmark.split.train
+    raw = benchmark.features + benchmark.extras.get("feature mean", 0.0)
+    k1, k2 = settings.neighbours(len(train))
+    first, second = np.random.default_rng(benchmark.seed).integers(0, len(train), (2, pairs))
+    rows = []
+    for name, features in (("raw", raw), ("centred", raw - raw[train].mean(axis=0))):
+        unit = features[train] / np.maximum(np.linalg.norm(features[train], axis=1, keepdims=True), 1e-12)
+        cosines = (unit[first] * unit[second]).sum(axis=1)
+        gh = GH(n_bits, seed=benchmark.seed, **gh_options).fit(
+            features[benchmark.training_sets[FEATURES_FIT]])
+        rows.append({"features": name, "random-pair cosine": float(cosines.mean()),
+                     "cosine spread (std)": float(cosines.std()),
+                     "W⁰ precision": similarity_quality(shared_neighbour_similarity(features[train], k1, k2),
+                                                        benchmark.images.labels[train])["precision"],
+                     f"GH's distinct codes ({n_bits} bits)": len(np.unique(gh.encode(features[benchmark.split.database]),
+                                                                           axis=0))})
+    return pd.DataFrame(rows)
+
+
+def precision_at(results: Sequence[RunResult], benchmarks: Mapping[tuple[str, int], Benchmark],
+                 n: int = 100) -> pd.DataFrame:
+    """Table 3 (``n`` = 100) and Fig. 11 (10): each run's precision of the first ``n`` items of its
+    Hamming ranking, mean ± std over seeds (columns method, dataset, bits, precision_mean, precision_std, seeds)."""
     rows = []
     for result in results:
         benchmark = benchmarks[(result.dataset, result.seed)]
         labels = benchmark.images.labels
         at_100 = precision_recall_at_n(result.query_codes, result.database_codes, labels[benchmark.split.query],
-                                       labels[benchmark.split.database], [100])
+                                       labels[benchmark.split.database], [n])
         rows.append({"method": result.method, "dataset": result.dataset, "bits": result.bits, "seed": result.seed,
                      "precision": float(at_100["precision"].iloc[0])})
     return summarise(pd.DataFrame(rows), ["precision"], ["method", "dataset", "bits"])
@@ -244,6 +324,20 @@ def pair_weight_maps(fitted: FittedNetwork, benchmark: Benchmark, batch: int, ta
     return {"s": cosines.numpy(), "a": pair_weights(cosines, "pic", tau).numpy()}
 
 
+def scale_control_table(sgd: pd.DataFrame, adam: pd.DataFrame, dataset: str, n_bits: int) -> pd.DataFrame:
+    """The loss-scale control: MAP@K of PIC⁰, PIC⁰ × mean a and PIC on ``dataset`` at ``n_bits``,
+    trained with plain SGD (``sgd``) and with the chapter's Adam (``adam``; both
+    :func:`~hashkit.experiments.scores.map_summary` tables); a cell not run is NaN."""
+    rows = []
+    for method in ("PIC⁰", SCALED, "PIC"):
+        row = {"method": method}
+        for optimiser, summary in (("SGD", sgd), ("Adam", adam)):
+            cell = summary[(summary["method"] == method) & (summary["dataset"] == dataset) & (summary["bits"] == n_bits)]
+            row[f"MAP@K ({optimiser})"] = float(cell["map_mean"].iloc[0]) if len(cell) else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def cost_table(results: Sequence[RunResult], paper: pd.DataFrame) -> pd.DataFrame:
     """Table 4: training seconds of DSAH and the image-trained baselines, as ratios to DSAH's, with
     the paper's hours and ratios beside."""
@@ -284,6 +378,8 @@ DEVIATIONS = [
     Deviation("W⁰ features", "VGG-19 relu7 of the training images, k1 = k2 = 500 of 10,000",
               lambda p: f"{p['feature_source']} features (label-free), k1 = {p['k1'] or '5 % of the training set'}, "
                         f"k2 = {p['k2'] or '5 % of the training set'}"),
+    Deviation("features' mean", "kept (raw VGG-19 features)",
+              lambda p: "subtracted (the training items' mean)" if p["centre_features"] else "kept"),
     Deviation("optimiser", "Adam, learning rate 1e-4 (ε = 1 in the authors' code), batch 50",
               lambda p: f"Adam, learning rate {p['learning_rate']:g}, batch {p['batch_size']}"),
     Deviation("rounds", "R = 3 rounds of T = 10 epochs",

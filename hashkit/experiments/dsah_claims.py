@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from hashkit.claims import (Claim, Evidence, above, all_of, beyond_noise, checked, highest, lowest, not_below,
-                            not_testable, ratio_at_least)
-from hashkit.experiments.dsah import DEEP_BASELINES, ON_FEATURES
+                            not_testable, ratio_at_least, within)
+from hashkit.experiments.dsah import DEEP_BASELINES, ON_FEATURES, SCALED
 from hashkit.experiments.noise import PerQuery, cell_noise, comparisons, difference_noise, mean_ap
 
 
@@ -93,8 +93,8 @@ def dsah_claims(per_query: PerQuery, precision: pd.DataFrame, similarity: pd.Dat
                                _on_average(per_query, "PIC", "PIC⁻", datasets, ablation_bits), n_seeds,
                                left="PIC", right="PIC⁻"))
     claims.append(beyond_noise("PIC's gain is more than its loss scale (SGD, our control)", "ours",
-                               comparisons(control, "PIC", ["PIC⁰ × mean a"], single, [control_bits]), n_seeds,
-                               left="PIC", right="PIC⁰ × mean a"))
+                               comparisons(control, "PIC", [SCALED], single, [control_bits]), n_seeds,
+                               left="PIC", right=SCALED))
     claims.append(beyond_noise("AND beats AND⁰ on average over code lengths", "Fig. 6, §5.4.2",
                                _on_average(per_query, "AND", "PIC⁰", datasets, ablation_bits), n_seeds,
                                left="AND", right="AND⁰"))
@@ -142,3 +142,85 @@ def _round_claims(rounds: pd.DataFrame, margins: Margins) -> list[Claim]:
                   if len(rounds) > 1 else [("rounds 2 and 1", np.nan, np.nan)], margin=0.0,
                   left="round 2", right="round 1"))]
     return claims
+
+
+def adam_scale_claim(per_query: PerQuery, *, dataset: str, n_bits: int, n_seeds: int) -> Claim:
+    """The loss-scale control under the chapter's Adam: PIC against PIC⁰ with PIC's mean weight, both
+    trained as Table 1's runs are. Adam divides a constant factor out of each step, except where the
+    factor changes the balance of the pair term against λ's quantisation term."""
+    return beyond_noise("PIC's gain is more than its loss scale (Adam, our control)", "ours",
+                        comparisons(per_query, "PIC", [SCALED], dataset, [n_bits]), n_seeds,
+                        left="PIC", right=SCALED)
+
+
+def _point(points: Sequence[tuple[str, str, float]], symbol: str, value: float) -> str | None:
+    """The run's name at ``symbol`` = ``value`` in Fig. 8's points, ``None`` when the grid lacks it."""
+    return next((name for name, swept, at in points if (swept, at) == (symbol, float(value))), None)
+
+
+def sensitivity_claims(per_query: PerQuery, points: Sequence[tuple[str, str, float]], gamma_rounds: pd.DataFrame, *,
+                       dataset: str, n_bits: int, default_gamma: float, n_seeds: int,
+                       margins: Margins = Margins()) -> list[Claim]:
+    """Figs. 8 and 9's claims (the notes' 17–22) on ``dataset`` at ``n_bits``: per-query AP@K of the
+    sensitivity runs (:func:`~hashkit.experiments.dsah.sensitivity_points`) and
+    the γ × round table of :func:`~hashkit.experiments.dsah.gamma_round_table`."""
+    def compared(left: tuple[str, float], right: tuple[str, float]) -> tuple[str, float, float, float]:
+        cells = [(_point(points, *side), dataset, n_bits) for side in (left, right)]
+        label = f"{left[0]} = {left[1]:g} vs {right[0]} = {right[1]:g}"
+        if None in (cells[0][0], cells[1][0]):
+            return label, np.nan, np.nan, np.nan
+        return label, mean_ap(per_query, cells[0]), mean_ap(per_query, cells[1]), cell_noise(per_query, *cells)
+
+    def value(symbol: str, at: float) -> float:
+        name = _point(points, symbol, at)
+        return mean_ap(per_query, (name, dataset, n_bits)) if name else np.nan
+
+    lambdas = [value for _, symbol, value in points if symbol == "λ"]
+    claims = [beyond_noise("λ = 10 beats λ = 100 and λ = 0", "Fig. 8a, §5.5.1",
+                           [compared(("λ", 10), ("λ", 100)), compared(("λ", 10), ("λ", 0))], n_seeds,
+                           left="λ = 10", right="the other λ"),
+              checked("λ = 10 is as good as the best λ tried", "Fig. 8a, §5.5.1", not_below(
+                  [(f"λ grid {lambdas}", value("λ", 10), highest(value("λ", v) for v in lambdas) if lambdas else np.nan)],
+                  tolerance=margins.tie, left="λ = 10", right="best λ")),
+              beyond_noise("τ = 1 beats τ = 0.1 and τ = 0.01", "Fig. 8b, §5.5.2",
+                           [compared(("τ", 1), ("τ", 0.1)), compared(("τ", 1), ("τ", 0.01))], n_seeds,
+                           left="τ = 1", right="the smaller τ"),
+              checked("τ = 10 is within 0.02 of τ = 1", "Fig. 8b, §5.5.2",
+                      within([("τ = 1", value("τ", 1)), ("τ = 10", value("τ", 10))], spread=0.02, what="MAP@K"))]
+    return claims + _gamma_claims(gamma_rounds, default_gamma, margins)
+
+
+def _gamma_claims(gamma_rounds: pd.DataFrame, default_gamma: float, margins: Margins) -> list[Claim]:
+    """Fig. 9's claims on the γ × round table: more rounds help up to R = 3 and not after, and γ ≥ 0 is best."""
+    source = "Fig. 9a, §5.5.3"
+    at_default = gamma_rounds[gamma_rounds["γ"] == default_gamma].sort_values("round").set_index("round")["mAP"]
+    if len(at_default) < 3:
+        rounds_evidence = not_testable(f"fewer than 3 rounds at γ = {default_gamma:g}")
+    else:
+        rounds_evidence = all_of(
+            above([("R = 3 vs R = 1", float(at_default[3]), float(at_default[1]))], margin=0.0,
+                  left="MAP(R = 3)", right="MAP(R = 1)"),
+            within([("R = 3", float(at_default[3])), (f"R = {at_default.index.max()}", float(at_default.iloc[-1]))],
+                   spread=0.01, what="MAP"))
+    final = gamma_rounds.sort_values("round").groupby("γ")["mAP"].agg(lambda values: values.iloc[-1])  # NaN stays NaN
+    if not ((final.index >= 0).any() and (final.index < 0).any()):
+        gamma_evidence = not_testable("the γ grid needs values on both sides of 0")
+    else:
+        gamma_evidence = not_below([("best final MAP", highest(final[final.index >= 0]), highest(final[final.index < 0]))],
+                                   tolerance=margins.tie, left="γ ≥ 0", right="γ < 0")
+    return [checked("Three rounds beat one, and more rounds change MAP by at most 0.01", source, rounds_evidence),
+            checked("γ ≥ 0 does at least as well as γ < 0", source, gamma_evidence)]
+
+
+def view_claims(silhouettes: PerQuery, precision: pd.DataFrame, *, dataset: str, n_bits: int, n_seeds: int,
+                margins: Margins = Margins()) -> list[Claim]:
+    """Figs. 10 and 11's claims (the notes' 25–26): the codes' silhouette by class (per item, so that
+    its noise pairs the items) and P@10, DSAH against BGAN and MLS³RDUH."""
+    cells = precision.set_index(["method", "dataset", "bits"])["precision_mean"]
+    return [beyond_noise("DSAH's codes separate the classes better than BGAN's and MLS³RDUH's", "Fig. 10, §5.7.1",
+                         comparisons(silhouettes, "DSAH", ["BGAN", "MLS3RDUH"], dataset, [n_bits]), n_seeds,
+                         left="DSAH's silhouette", right="rival's"),
+            checked("DSAH's top 10 are at least as precise as MLS³RDUH's", "Fig. 11, §5.7.2", not_below(
+                [(f"P@10, {n_bits} bits on {dataset}", cells.get(("DSAH", dataset, n_bits), np.nan),
+                  cells.get(("MLS3RDUH", dataset, n_bits), np.nan))], tolerance=margins.tie,
+                left="DSAH", right="MLS³RDUH"))]

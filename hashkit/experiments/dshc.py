@@ -22,7 +22,6 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.manifold import TSNE
 
 from hashkit.checks import check_positive_int
 from hashkit.data import ImageDataset, protocol_split
@@ -344,21 +343,6 @@ DEVIATIONS = [
     Deviation("seeds", "one run, none stated", lambda p: ", ".join(map(str, p["seeds"]))),
     Deviation("device", "GPU", lambda p: p["device"]),
 ]
-
-
-def tsne_embedding(results: Sequence[RunResult], benchmark: Benchmark, points: int, seed: int) -> pd.DataFrame:
-    """t-SNE {cite}`vandermaaten2008tsne` of the database codes of each run (Fig. 2), on the same
-    seeded ``points`` database items; columns panel, x, y, label (the item's class)."""
-    database = benchmark.split.database
-    chosen = np.sort(np.random.default_rng(seed).choice(len(database), min(points, len(database)), replace=False))
-    labels = benchmark.images.labels[database[chosen]].argmax(axis=1)
-    frames = []
-    for result in results:
-        codes = result.database_codes[chosen].astype(np.float32)
-        xy = TSNE(n_components=2, init="pca", random_state=seed, perplexity=min(30, len(chosen) - 1)).fit_transform(codes)
-        frames.append(pd.DataFrame({"panel": f"{result.method}, {result.bits} bits", "x": xy[:, 0], "y": xy[:, 1],
-                                    "label": labels}))
-    return pd.concat(frames, ignore_index=True)
 
 
 def check_codes_parameters(p: Mapping[str, object]) -> None:

@@ -42,12 +42,13 @@ def per_query_ap(results: Sequence[RunResult], benchmarks: Mapping[tuple[str, in
     return scores
 
 
-def map_summary(scores: Mapping[tuple[str, str, int], Sequence[np.ndarray]]) -> pd.DataFrame:
+def map_summary(scores: Mapping[tuple[str, str, int], Sequence[np.ndarray]], name: str = "map") -> pd.DataFrame:
     """mean ± std over seeds of the mAP in ``scores`` (:func:`per_query_ap`), a
-    :func:`~hashkit.experiments.runs.summarise`-shaped table (method, dataset, bits, map_mean, map_std, seeds)."""
+    :func:`~hashkit.experiments.runs.summarise`-shaped table (method, dataset, bits, map_mean, map_std, seeds);
+    ``name`` replaces "map" in the columns for other per-item scores of the same shape (silhouettes)."""
     rows = []
     for (method, dataset, n_bits), per_seed in scores.items():
-        maps = [float(ap.mean()) for ap in per_seed]
-        rows.append({"method": method, "dataset": dataset, "bits": n_bits, "map_mean": float(np.mean(maps)),
-                     "map_std": float(np.std(maps, ddof=1)) if len(maps) > 1 else 0.0, "seeds": len(maps)})
+        values = [float(ap.mean()) for ap in per_seed]
+        rows.append({"method": method, "dataset": dataset, "bits": n_bits, f"{name}_mean": float(np.mean(values)),
+                     f"{name}_std": float(np.std(values, ddof=1)) if len(values) > 1 else 0.0, "seeds": len(values)})
     return pd.DataFrame(rows)

@@ -146,23 +146,35 @@ def neighbour_lists(features: np.ndarray, k: int, metric: str = "cosine") -> spa
     return sparse.csr_matrix((np.ones(rows.size, dtype=np.int32), (rows, lists.ravel())), shape=(n_items, n_items))
 
 
+# Rows of the overlap counts computed at once: a (block × n) int64 array, 21 MB at the paper's 10,500 items.
+OVERLAP_BLOCK = 256
+
+
 def most_overlapping(lists: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
     """``(n, n)`` 0/1 int32 CSR: row ``i`` marks the ``k`` items whose rows of ``lists`` share most
-    entries with row ``i``, ties by index; item ``i`` shares all of its own, so it ranks first or
-    tied first.
+    entries with row ``i``, ties by index, among the items that share at least one; item ``i``
+    shares all of its own, so it ranks first or tied first.
 
     Ranking by the shared count is ranking by BGAN's ``1/‖(S1)_i − (S1)_j‖²`` and DSAH's
     ``1/(1 + ‖(W_L)_i − (W_L)_j‖)``: for two ±1 rows with ``m`` marks each, the squared distance is
-    ``4 (2m − 2 · shared)``.
+    ``4 (2m − 2 · shared)``. The counts go :data:`OVERLAP_BLOCK` rows at a time: with k1 in the
+    hundreds nearly every pair shares an entry, so all the counts at once would be a dense n × n.
     """
     n_items = lists.shape[0]
-    overlap = (lists @ lists.T).tocoo()
-    order = np.lexsort((overlap.col, -overlap.data, overlap.row))
-    ranked_rows, ranked_cols = overlap.row[order], overlap.col[order]
-    row_starts = np.searchsorted(ranked_rows, np.arange(n_items))
-    keep = np.arange(len(ranked_rows)) - row_starts[ranked_rows] < k
-    return sparse.csr_matrix((np.ones(int(keep.sum()), dtype=np.int32), (ranked_rows[keep], ranked_cols[keep])),
-                             shape=(n_items, n_items))
+    columns = lists.T.tocsc()
+    # one key orders a row by (shared count, descending; index, ascending)
+    tie_break = np.arange(n_items - 1, -1, -1, dtype=np.int64)
+    kept = min(int(k), n_items)
+    rows, cols = [], []
+    for start in range(0, n_items, OVERLAP_BLOCK):
+        shared = (lists[start:start + OVERLAP_BLOCK] @ columns).toarray().astype(np.int64)
+        top = np.argpartition(-(shared * n_items + tie_break), kept - 1, axis=1)[:, :kept]
+        block_rows = np.repeat(np.arange(len(shared)), kept)
+        overlapping = shared[block_rows, top.ravel()] > 0
+        rows.append(block_rows[overlapping] + start)
+        cols.append(top.ravel()[overlapping])
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    return sparse.csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(n_items, n_items))
 
 
 def expanded_neighbourhood(features: np.ndarray, k1: int, k2: int, metric: str = "cosine") -> sparse.csr_matrix:

@@ -1,0 +1,26 @@
+"""The DSAH chapter's bad settings (the issue's k1 or k2 ≥ the training items, τ ≤ 0, R < 1), refused by
+name before any kernel starts, and nothing written."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import run_chapter
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["-p", "k1", "400"], "k1: 400 neighbours need more than the 400 images of the single-label training set"),
+    (["-p", "k2", "5000"], "k2: 5000 neighbours need more than the 400 images of the single-label training set"),
+    (["-p", "tau", "0"], "tau"),
+    (["-p", "tau_grid", "[1.0, -0.1]"], "tau_grid"),
+    (["-p", "rounds", "0"], "rounds"),
+])
+def test_bad_dsah_settings_stop_the_chapter_before_any_kernel(tmp_path, arguments, message):
+    completed = run_chapter(tmp_path / "book", "dsah", *arguments)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 2, output[-4000:]
+    assert message in output
+    assert "executing" not in output
+    assert not (tmp_path / "book" / "book" / "executed" / "dsah").exists()
