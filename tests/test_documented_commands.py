@@ -67,13 +67,15 @@ def example_files(tmp_path_factory) -> dict[str, str]:
     root = tmp_path_factory.mktemp("documented")
     cifar = write_cifar10(root / "cifar" / "cifar-10-batches-py").parent
     nus_wide = write_multi_label_trio(root / "nus-wide", n_images=40)
+    mir_flickr = write_multi_label_trio(root / "mir-flickr", n_images=40)
     from hashkit.deep.backbones import CNNF
 
     weights = root / "vgg-f.pth"
     torch.save(CNNF().state_dict(), weights)
     alexnet = root / "alexnet.pth"  # half precision: the right keys and shapes at half the size
     torch.save({name: values.half() for name, values in torchvision.models.alexnet().state_dict().items()}, alexnet)
-    return {"/data/cifar": str(cifar), "/data/nus-wide": str(nus_wide), "/weights/vgg-f.pth": str(weights),
+    return {"/data/cifar": str(cifar), "/data/nus-wide": str(nus_wide), "/data/mir-flickr": str(mir_flickr),
+            "/weights/vgg-f.pth": str(weights),
             "/weights/alexnet.pth": str(alexnet)}
 
 

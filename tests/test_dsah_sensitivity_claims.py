@@ -444,3 +444,31 @@ def test_a_missing_view_makes_exactly_its_claim_not_testable(silhouettes, precis
     table = view_verdicts(silhouettes, precision)
     assert {claim for claim, verdict in table.items() if verdict == NOT_TESTABLE} == untestable
     assert {verdict for claim, verdict in table.items() if claim not in untestable} == {HOLDS}
+
+
+# The loss-scale control under Adam (ours): PIC against PIC⁰ with PIC's mean weight, Table 1's optimiser.
+ADAM_SCALE = "PIC's gain is more than its loss scale (Adam, our control)"
+
+
+@pytest.mark.parametrize(("pic", "scaled", "expected"), [(0.60, 0.50, HOLDS), (0.50, 0.60, DOES_NOT_HOLD),
+                                                          (0.501, 0.50, WITHIN_NOISE), (0.60, None, NOT_TESTABLE)])
+def test_the_adam_scale_control_turns_both_ways(pic, scaled, expected):
+    from hashkit.experiments.dsah_claims import adam_scale_claim
+
+    maps = {("PIC", DATASET, N_BITS): pic} | ({("PIC⁰ × mean a", DATASET, N_BITS): scaled} if scaled is not None else {})
+    claim = adam_scale_claim(per_query_of(maps), dataset=DATASET, n_bits=N_BITS, n_seeds=1)
+    assert claim.claim == ADAM_SCALE and claim.verdict.startswith(expected)
+
+
+def test_the_scale_control_table_puts_each_optimiser_beside_the_other():
+    from hashkit.experiments.dsah import scale_control_table
+
+    def summary(values: dict[str, float]) -> pd.DataFrame:
+        return pd.DataFrame([{"method": method, "dataset": DATASET, "bits": N_BITS, "map_mean": value}
+                             for method, value in values.items()])
+
+    table = scale_control_table(summary({"PIC⁰": 0.3, "PIC⁰ × mean a": 0.4, "PIC": 0.5}),
+                                summary({"PIC⁰": 0.35, "PIC": 0.55}), DATASET, N_BITS)
+    assert table["method"].tolist() == ["PIC⁰", "PIC⁰ × mean a", "PIC"]
+    assert table["MAP@K (SGD)"].tolist() == [0.3, 0.4, 0.5]
+    assert table["MAP@K (Adam)"].iloc[[0, 2]].tolist() == [0.35, 0.55] and np.isnan(table["MAP@K (Adam)"].iloc[1])

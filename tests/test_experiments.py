@@ -139,3 +139,21 @@ def test_bad_chapter_settings_are_named_before_any_work(tmp_path):
     with pytest.raises(ValueError, match="paper_dataset"):
         prepare_benchmark(small, "mnist", 0, n_queries=None, symmetric_train=100, shallow_train=100,
                           sample_size=50, feature_source="pixels")
+
+
+def test_centred_features_lose_the_training_items_mean_and_keep_it_aside():
+    from hashkit.experiments.datasets import prepare_benchmark as prepare_protocol_benchmark
+
+    labels = np.eye(10, dtype=np.uint8)[np.arange(400) % 10]
+    pixels = np.random.default_rng(0).integers(0, 256, (400, 4, 4), dtype=np.uint8)
+    small = ImageDataset("fashion-mnist", labels, tuple("abcdefghij"), ArrayImages(pixels),
+                         official_test=np.arange(400) >= 350)
+    options = {"shallow_train": 50, "feature_source": "pixels"}
+    raw = prepare_protocol_benchmark(small, "dsah", "cifar10", 0, {"query_per_class": 2, "train_per_class": 10}, **options)
+    centred = prepare_protocol_benchmark(small, "dsah", "cifar10", 0, {"query_per_class": 2, "train_per_class": 10},
+                                         centre=True, **options)
+    mean = raw.features[raw.split.train].mean(axis=0)
+    np.testing.assert_allclose(centred.extras["feature mean"], mean)
+    np.testing.assert_allclose(centred.features, raw.features - mean, atol=1e-6)
+    np.testing.assert_allclose(centred.features[centred.split.train].mean(axis=0), 0, atol=1e-5)
+    assert "feature mean" not in raw.extras
