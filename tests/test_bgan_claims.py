@@ -6,7 +6,6 @@ the 0.01 convergence band, the 1.05 time ratio, the interpolated k-NN precision)
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 
 import numpy as np
@@ -17,6 +16,7 @@ from hashkit.claims import DOES_NOT_HOLD, HOLDS, NOT_TESTABLE, WITHIN_NOISE
 from hashkit.experiments.bgan import (DEEP_UNSUPERVISED, HAND_CRAFTED, ON_FEATURES, SUPERVISED_DEEP,
                                       SUPERVISED_SHALLOW, TABLE3_METHODS)
 from hashkit.experiments.bgan_claims import bgan_claims
+from tests.claim_support import assert_turns_alone, others, paired_ap, verdicts_by_start
 
 SINGLE, MULTI = "fashion-mnist", "fashion-mosaic"
 BITS, MULTI_BITS, SUPERVISED_BITS, ABLATION_BITS = (12, 32), (12, 48), (12, 48), 32
@@ -66,15 +66,9 @@ def paper_shaped_maps() -> dict[tuple[str, str, int], float]:
     return maps
 
 
-def per_query_ap(mean: float, key: tuple[str, str, int], seed: int = 0) -> np.ndarray:
-    """Per-query AP of mean ``mean``: a fixed ±0.05 pattern of its own for each cell and seed."""
-    pattern = np.random.default_rng(zlib.crc32(f"{key} {seed}".encode())).choice([-0.05, 0.05], QUERIES)
-    return np.clip(mean + pattern - pattern.mean(), 0, 1)
-
-
 def per_query_of(maps: dict[tuple[str, str, int], float]) -> dict[tuple[str, str, int], list[np.ndarray]]:
-    """One seed's per-query AP of each cell of ``maps``, keyed (method, dataset, bits) as ``per_query_ap`` is."""
-    return {key: [per_query_ap(value, key)] for key, value in maps.items()}
+    """One seed's per-query AP of each cell of ``maps``, keyed (method, dataset, bits)."""
+    return {key: [paired_ap(value, key, 0, QUERIES)] for key, value in maps.items()}
 
 
 def convergence_curve(maps: list[float]) -> pd.DataFrame:
@@ -107,18 +101,8 @@ def scenario(maps: dict | None = None) -> dict:
 
 def verdicts(arguments: dict) -> dict[str, str]:
     """Each claim's verdict, keyed by the start of its text in :data:`CLAIMS`."""
-    claims = bgan_claims(**arguments)
-    table = {}
-    for start in CLAIMS:
-        (verdict,) = [claim.verdict for claim in claims if claim.claim.startswith(start)]
-        table[start] = verdict
-    assert len(claims) == len(CLAIMS)
-    return table
+    return verdicts_by_start(bgan_claims(**arguments), CLAIMS)
 
-
-def others(table: dict[str, str], *names: str) -> set[str]:
-    """The verdicts of every claim but ``names``."""
-    return {verdict for claim, verdict in table.items() if claim not in names}
 
 
 def test_every_claim_holds_on_numbers_shaped_like_the_papers():
@@ -184,9 +168,7 @@ def test_every_claim_is_turned_here():
 def test_a_claim_does_not_hold_when_its_numbers_turn_and_the_others_still_hold(claim):
     arguments = scenario()
     TURNS[claim](arguments)
-    table = verdicts(arguments)
-    assert table[claim] == DOES_NOT_HOLD
-    assert others(table, claim) == {HOLDS}, {name: v for name, v in table.items() if v != HOLDS}
+    assert_turns_alone(verdicts(arguments), claim)
 
 
 # One cell set 0.001 from the value it is compared with: far inside the ±0.01 noise of a paired difference
@@ -222,10 +204,10 @@ def test_the_same_cells_beyond_the_noise_decide_the_claim():
 def test_over_seeds_the_noise_is_their_spread_and_the_verdict_names_the_seeds():
     def over_seeds(n_plus_c: list[float]) -> dict[str, str]:
         arguments = scenario()
-        per_query = {key: [per_query_ap(float(aps[0].mean()), key, seed) for seed in range(3)]
+        per_query = {key: [paired_ap(float(aps[0].mean()), key, seed, QUERIES) for seed in range(3)]
                      for key, aps in arguments["per_query"].items()}
         key = ("BGAN[N+C]", SINGLE, ABLATION_BITS)
-        per_query[key] = [per_query_ap(value, key, seed) for seed, value in enumerate(n_plus_c)]
+        per_query[key] = [paired_ap(value, key, seed, QUERIES) for seed, value in enumerate(n_plus_c)]
         return verdicts({**arguments, "per_query": per_query, "n_seeds": 3})
 
     # ℓN at 0.48 every seed; ℓN + ℓC 0.04 lower on average, but one seed above: the differences spread.

@@ -7,7 +7,6 @@ worst-of, and a single code length, make a claim not testable rather than judged
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 
 import numpy as np
@@ -17,6 +16,7 @@ import pytest
 from hashkit.claims import DOES_NOT_HOLD, HOLDS, NOT_TESTABLE, WITHIN_NOISE
 from hashkit.experiments.dsah import DEEP_BASELINES, ON_FEATURES
 from hashkit.experiments.dsah_claims import dsah_claims
+from tests.claim_support import assert_turns_alone, others, paired_ap, verdicts_by_start
 
 SINGLE, MULTI = "cifar-small", "mosaic-small"
 BITS, ABLATION_BITS, CONTROL_BITS = (16, 32), (16,), 32
@@ -64,14 +64,8 @@ def paper_shaped_maps(ablation_bits: tuple[int, ...] = ABLATION_BITS) -> dict[tu
     return maps
 
 
-def per_query_ap(mean: float, key: tuple[str, str, int], seed: int = 0) -> np.ndarray:
-    """Per-query AP of mean ``mean``: a fixed ±0.05 pattern of its own for each cell and seed."""
-    pattern = np.random.default_rng(zlib.crc32(f"{key} {seed}".encode())).choice([-0.05, 0.05], QUERIES)
-    return np.clip(mean + pattern - pattern.mean(), 0, 1)
-
-
 def per_query_of(maps: dict, seeds: int = 1) -> dict[tuple[str, str, int], list[np.ndarray]]:
-    return {key: [per_query_ap(value, key, seed) for seed in range(seeds)] for key, value in maps.items()}
+    return {key: [paired_ap(value, key, seed, QUERIES) for seed in range(seeds)] for key, value in maps.items()}
 
 
 def control_maps(pic: float = 0.50, scaled: float = 0.45) -> dict[tuple[str, str, int], float]:
@@ -114,17 +108,8 @@ def scenario(maps: dict | None = None, **overrides) -> dict:
 
 def verdicts(arguments: dict) -> dict[str, str]:
     """Each claim's verdict, keyed by the start of its text in :data:`CLAIMS`."""
-    claims = dsah_claims(**arguments)
-    assert len(claims) == len(CLAIMS)
-    table = {}
-    for start in CLAIMS:
-        (verdict,) = [claim.verdict for claim in claims if claim.claim.startswith(start)]
-        table[start] = verdict
-    return table
+    return verdicts_by_start(dsah_claims(**arguments), CLAIMS)
 
-
-def others(table: dict[str, str], *names: str) -> set[str]:
-    return {verdict for claim, verdict in table.items() if claim not in names}
 
 
 def test_every_claim_holds_on_numbers_shaped_like_the_papers():
@@ -175,9 +160,7 @@ def test_every_claim_is_turned_here():
 def test_a_claim_does_not_hold_when_its_numbers_turn_and_the_others_still_hold(claim):
     arguments = scenario()
     TURNS[claim](arguments)
-    table = verdicts(arguments)
-    assert table[claim] == DOES_NOT_HOLD
-    assert others(table, claim) == {HOLDS}, {name: v for name, v in table.items() if v != HOLDS}
+    assert_turns_alone(verdicts(arguments), claim)
 
 
 def test_additions_that_do_not_settle_turn_the_positive_pairs_claim():
@@ -224,7 +207,7 @@ def test_over_seeds_the_noise_is_their_spread_and_the_verdict_names_the_seeds():
     def over_seeds(pic: list[float]) -> dict[str, str]:
         key = ("PIC", SINGLE, 16)
         per_query = per_query_of(paper_shaped_maps(), seeds=3)
-        per_query[key] = [per_query_ap(value, key, seed) for seed, value in enumerate(pic)]
+        per_query[key] = [paired_ap(value, key, seed, QUERIES) for seed, value in enumerate(pic)]
         return verdicts(scenario(per_query=per_query, control=per_query_of(control_maps(), seeds=3), n_seeds=3))
 
     # PIC⁰ at 0.45 every seed; PIC 0.03 above on average, but one seed below it: the differences spread.

@@ -9,7 +9,6 @@ and "as good as the best" are different claims."""
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable
 
 import numpy as np
@@ -19,6 +18,7 @@ import pytest
 from hashkit.claims import DOES_NOT_HOLD, HOLDS, NOT_TESTABLE, WITHIN_NOISE
 from hashkit.experiments.dsah import DSAHSettings, sensitivity_points
 from hashkit.experiments.dsah_claims import sensitivity_claims, view_claims
+from tests.claim_support import assert_turns_alone, others, paired_ap, verdicts_by_start
 
 DATASET, N_BITS = "cifar-small", 32
 SETTINGS = DSAHSettings()  # λ = 10, τ = 1, γ = 1: those points are "DSAH" itself
@@ -59,15 +59,8 @@ CURVES = {-1.0: [0.30, 0.38, 0.42, 0.44, 0.45], -0.5: [0.40, 0.45, 0.48, 0.49, 0
           1.0: [0.50, 0.55, 0.58, 0.585, 0.583]}
 
 
-def per_query_ap(mean: float, key: tuple[str, str, int], seed: int = 0, low: float = 0.0) -> np.ndarray:
-    """Per-query AP of mean ``mean``: a fixed ±0.05 pattern of its own for each ``key`` and seed (two cells
-    built from the same key differ by the same amount on every query: a difference without noise)."""
-    pattern = np.random.default_rng(zlib.crc32(f"{key} {seed}".encode())).choice([-0.05, 0.05], QUERIES)
-    return np.clip(mean + pattern - pattern.mean(), low, 1)
-
-
 def per_query_of(maps: dict, seeds: int = 1, low: float = 0.0) -> dict[tuple[str, str, int], list[np.ndarray]]:
-    return {key: [per_query_ap(value, key, seed, low) for seed in range(seeds)] for key, value in maps.items()}
+    return {key: [paired_ap(value, key, seed, QUERIES, low) for seed in range(seeds)] for key, value in maps.items()}
 
 
 def gamma_table(curves: dict[float, list[float]]) -> pd.DataFrame:
@@ -89,17 +82,8 @@ def scenario(maps: dict | None = None, curves: dict | None = None, **overrides) 
 
 def verdicts(arguments: dict) -> dict[str, str]:
     """Each claim's verdict, keyed by the start of its text in :data:`CLAIMS`."""
-    claims = sensitivity_claims(**arguments)
-    assert len(claims) == len(CLAIMS)
-    table = {}
-    for start in CLAIMS:
-        (verdict,) = [claim.verdict for claim in claims if claim.claim.startswith(start)]
-        table[start] = verdict
-    return table
+    return verdicts_by_start(sensitivity_claims(**arguments), CLAIMS)
 
-
-def others(table: dict[str, str], *names: str) -> set[str]:
-    return {verdict for claim, verdict in table.items() if claim not in names}
 
 
 def test_the_chapters_own_lambda_and_tau_are_one_run_named_dsah():
@@ -131,7 +115,7 @@ def _set_curves(curves: dict) -> Callable[[dict], None]:
 def _paired_with_dsah(symbol: str, value: float, lead: float) -> Callable[[dict], None]:
     """The run at ``symbol`` = ``value`` ``lead`` above DSAH on every query: a difference without noise."""
     def change(arguments: dict) -> None:
-        arguments["per_query"] = arguments["per_query"] | {cell(symbol, value): [per_query_ap(0.60 + lead, DSAH)]}
+        arguments["per_query"] = arguments["per_query"] | {cell(symbol, value): [paired_ap(0.60 + lead, DSAH, 0, QUERIES)]}
     return change
 
 
@@ -154,9 +138,7 @@ def test_every_claim_is_turned_here():
 def test_a_claim_does_not_hold_when_its_numbers_turn_and_the_others_still_hold(claim):
     arguments = scenario()
     TURNS[claim](arguments)
-    table = verdicts(arguments)
-    assert table[claim] == DOES_NOT_HOLD
-    assert others(table, claim) == {HOLDS}, {name: v for name, v in table.items() if v != HOLDS}
+    assert_turns_alone(verdicts(arguments), claim)
 
 
 def test_tau_10_may_be_on_either_side_of_tau_1():
@@ -216,7 +198,7 @@ def test_over_seeds_the_noise_is_their_spread_and_the_verdict_names_the_seeds():
     def over_seeds(lambda_100: list[float]) -> dict[str, str]:
         per_query = per_query_of(SENSITIVITY_MAP, seeds=3)
         key = cell("λ", 100)
-        per_query[key] = [per_query_ap(value, key, seed) for seed, value in enumerate(lambda_100)]
+        per_query[key] = [paired_ap(value, key, seed, QUERIES) for seed, value in enumerate(lambda_100)]
         return verdicts(scenario(per_query=per_query, n_seeds=3))
 
     # DSAH at 0.60 every seed; λ = 100 0.02 below on average, but one seed 0.06 above it: the differences spread.
@@ -418,7 +400,7 @@ def test_over_seeds_the_silhouette_verdict_names_the_seeds():
     assert view_verdicts(silhouettes, n_seeds=3) == dict.fromkeys(VIEW_CLAIMS, HOLDS)
     # DSAH at 0.40 every seed; BGAN 0.40 on average, 0.15 either side of it in two seeds.
     key = ("BGAN", DATASET, N_BITS)
-    silhouettes[key] = [per_query_ap(value, key, seed, low=-1.0) for seed, value in enumerate([0.25, 0.40, 0.55])]
+    silhouettes[key] = [paired_ap(value, key, seed, QUERIES, low=-1.0) for seed, value in enumerate([0.25, 0.40, 0.55])]
     assert view_verdicts(silhouettes, n_seeds=3)[VIEW_SEPARATE] == f"{WITHIN_NOISE} at 3 seed(s)"
 
 
