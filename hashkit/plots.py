@@ -251,15 +251,17 @@ def curves_by_length(curves: pd.DataFrame, x: str, y: str, methods: Sequence[str
     return figure
 
 
-def history_panels(history: pd.DataFrame, columns: Sequence[tuple[str, str]], title: str = "") -> Figure:
-    """A panel per column of a training history against the epoch, three to a row (BGAN's Fig. 5)."""
+def history_panels(history: pd.DataFrame, columns: Sequence[tuple[str, str]], title: str = "",
+                   x: str = "epoch") -> Figure:
+    """A panel per column of a training history against the epoch (or the column ``x``: DSAH's
+    rounds), three to a row (BGAN's Fig. 5)."""
     n_columns = min(3, len(columns))
     n_rows = math.ceil(len(columns) / n_columns)
     figure, axes = plt.subplots(n_rows, n_columns, figsize=(3.6 * n_columns, 2.8 * n_rows), constrained_layout=True,
                                 squeeze=False)
     for axis, (column, label) in zip(axes.flat, columns):
-        axis.plot(history["epoch"], history[column], marker="o", markersize=3)
-        axis.set(xlabel="epoch", ylabel=label)
+        axis.plot(history[x], history[column], marker="o", markersize=3)
+        axis.set(xlabel=x, ylabel=label)
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     for axis in axes.flat[len(columns):]:
         axis.set_visible(False)

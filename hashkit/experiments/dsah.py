@@ -180,7 +180,7 @@ def gamma_round_table(curves: Mapping[float, tuple[pd.DataFrame, FittedNetwork]]
         trained_on = [fitted.model.method.similarity.nnz] + [update["n_positive"] for update in updates[:-1]]
         for index, update in enumerate(updates):
             rows.append({"γ": gamma, "round": index + 1, "mAP": float(curve["map"].iloc[index]),
-                         "n₊ trained on": float(trained_on[index]), "added": update["added"]})
+                         "n₊ trained on": int(trained_on[index]), "added": int(update["added"])})
     return pd.DataFrame(rows)
 
 
@@ -239,8 +239,9 @@ def similarity_table(benchmarks: Sequence[Benchmark], settings: DSAHSettings) ->
         low_order = neighbour_lists(benchmark.features[train], k1 - 1)
         for name, matrix in (("W_L (k1 nearest)", low_order + low_order.T),
                              ("W⁰ (and k2 most overlapping)", initial_similarity(benchmark, settings))):
-            rows.append({"dataset": benchmark.name, "similarity": name, "k1": k1, "k2": k2,
-                         **similarity_quality(matrix, labels)})
+            quality = similarity_quality(matrix, labels)
+            rows.append({"dataset": benchmark.name, "similarity": name, "k1": k1, "k2": k2, **quality,
+                         "positive pairs": int(quality["positive pairs"])})
     return pd.DataFrame(rows)
 
 
@@ -306,9 +307,9 @@ def round_table(curve: pd.DataFrame, fitted: FittedNetwork, benchmark: Benchmark
     rows = []
     for index, update in enumerate(method.rounds_):
         trained_on = similarity_quality(method.similarities_[index], labels)
-        rows.append({"round": index + 1, "n₊ trained on": trained_on["positive pairs"],
+        rows.append({"round": index + 1, "n₊ trained on": int(trained_on["positive pairs"]),
                      "precision of W": trained_on["precision"], "recall of W": trained_on["recall"],
-                     "F_w": trained_on["F_w"], "threshold m": update["threshold"], "added": update["added"],
+                     "F_w": trained_on["F_w"], "threshold m": update["threshold"], "added": int(update["added"]),
                      "F_w after": similarity_quality(method.similarities_[index + 1], labels)["F_w"],
                      "mAP": float(curve.loc[curve["round"] == index + 1, "map"].iloc[0])})
     return pd.DataFrame(rows)

@@ -1,40 +1,48 @@
 """What building DSAH's W⁰ costs in memory and time, measured in a fresh process.
 
-A process's peak resident memory only ever grows, so a measurement inside a chapter's kernel would
-mostly report what the kernel already held. :func:`similarity_footprint` builds W⁰ in a new
-(spawned) process instead and reports its peak above what that process held once its inputs
-existed: the cost of the construction alone, whatever ran before.
+:func:`similarity_footprint` builds W⁰ in a new (spawned) process, so that nothing a chapter's
+kernel allocated before is reused, and reports the process's peak resident memory while building
+above what it held once its inputs existed: the cost of the construction alone. The peak is
+Linux's ``VmHWM``, reset just before building (``/proc/self/clear_refs``), since the high-water
+mark of the imports before would otherwise hide a smaller one.
 """
 
 from __future__ import annotations
 
-import resource
 import time
+from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 
 import numpy as np
 
 
-def _build_and_measure(n_items: int, k1: int, k2: int, dims: int, seed: int) -> dict[str, float]:
+def _status_kilobytes(field: str) -> int:
+    """A ``kB`` field of ``/proc/self/status`` (``VmRSS``, ``VmHWM``)."""
+    line = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith(f"{field}:"))
+    return int(line.split()[1])
+
+
+def _build_and_measure(n_items: int, k1: int, k2: int, dims: int, seed: int) -> dict[str, float | int]:
     from hashkit.features.neighbourhood import shared_neighbour_similarity
 
     features = np.random.default_rng(seed).normal(size=(n_items, dims)).astype(np.float32)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the resident memory now
+    before = _status_kilobytes("VmRSS")
     started = time.perf_counter()
     similarity = shared_neighbour_similarity(features, k1, k2)
     seconds = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = _status_kilobytes("VmHWM")
     stored = similarity.data.nbytes + similarity.indices.nbytes + similarity.indptr.nbytes
-    return {"training items": n_items, "k1": k1, "k2": k2, "positive pairs": float(similarity.nnz),
+    return {"training items": n_items, "k1": k1, "k2": k2, "positive pairs": int(similarity.nnz),
             "W⁰ stored (MB)": stored / 2**20, "peak while building (MB)": (after - before) / 1024,
             "dense float32 n × n (MB)": 4 * n_items**2 / 2**20, "seconds": seconds}
 
 
-def similarity_footprint(n_items: int, k1: int, k2: int, dims: int = 64, seed: int = 0) -> dict[str, float]:
+def similarity_footprint(n_items: int, k1: int, k2: int, dims: int = 64, seed: int = 0) -> dict[str, float | int]:
     """W⁰ (:func:`~hashkit.features.neighbourhood.shared_neighbour_similarity`) of ``n_items``
     seeded random ``dims``-dimensional features, built in a fresh process: its positive pairs, the
     bytes its sparse storage takes, the process's peak resident memory above what it held before
-    building (``ru_maxrss``, Linux's kilobytes), a dense float32 n × n for scale, and the seconds."""
+    building (Linux only), a dense float32 n × n for scale, and the seconds."""
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         return pool.submit(_build_and_measure, n_items, k1, k2, dims, seed).result()
