@@ -219,11 +219,13 @@ def test_gamma_round_table_pairs_each_round_with_the_similarity_it_trained_on():
 
     from hashkit.experiments.dsah import gamma_round_table
 
-    # W⁰ with 4 positives; round 1 adds 2 (6 after), round 2 adds 0 (6 after): rounds train on 4, then 6.
-    method = SimpleNamespace(similarity=sparse.identity(4, dtype=bool, format="csr"),
-                             rounds_=[{"n_positive": 6.0, "added": 2.0}, {"n_positive": 6.0, "added": 0.0}])
+    # W⁰: the diagonal and the pair (0, 1) both ways, 2 positives off the diagonal; round 1 adds 2 (8 stored
+    # after), round 2 adds 0: the rounds train on 2, then 4 positive pairs, the diagonal counted out.
+    similarity = sparse.csr_matrix(np.eye(4, dtype=bool) | np.isin(np.indices((4, 4)), [0, 1]).all(axis=0))
+    method = SimpleNamespace(similarity=similarity,
+                             rounds_=[{"n_positive": 8.0, "added": 2.0}, {"n_positive": 8.0, "added": 0.0}])
     fitted = SimpleNamespace(model=SimpleNamespace(method=method))
     curve = pd.DataFrame({"round": [1, 2], "map": [0.3, 0.4]})
     table = gamma_round_table({0.5: (curve, fitted)})
     assert table.to_dict("list") == {"γ": [0.5, 0.5], "round": [1, 2], "mAP": [0.3, 0.4],
-                                     "n₊ trained on": [4.0, 6.0], "added": [2.0, 0.0]}
+                                     "n₊ trained on": [2, 4], "added": [2, 0]}

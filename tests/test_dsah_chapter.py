@@ -1,5 +1,6 @@
 """The DSAH chapter's bad settings (the issue's k1 or k2 ≥ the training items, τ ≤ 0, R < 1), refused by
-name before any kernel starts, and nothing written."""
+name before any kernel starts, and nothing written. The runner checks the parameters as given, before
+smoke mode shrinks the sizes in the kernel: the default single-label training set is 10 × 200 images."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
-    (["-p", "k1", "400"], "k1: 400 neighbours need more than the 400 images of the single-label training set"),
-    (["-p", "k2", "5000"], "k2: 5000 neighbours need more than the 400 images of the single-label training set"),
+    (["-p", "k1", "2000"], "k1: 2000 neighbours need more than the 2,000 images of the single-label training set"),
+    (["-p", "k2", "1500", "-p", "train_per_class", "100"],
+     "k2: 1500 neighbours need more than the 1,000 images of the single-label training set"),
+    (["-p", "k1", "1000"], "k1: 1000 neighbours need more than the 1,000 images of the multi-label training set"),
     (["-p", "tau", "0"], "tau"),
     (["-p", "tau_grid", "[1.0, -0.1]"], "tau_grid"),
     (["-p", "rounds", "0"], "rounds"),

@@ -173,11 +173,13 @@ def sensitivity_frame(per_query: Mapping[tuple[str, str, int], Sequence[np.ndarr
 def gamma_round_table(curves: Mapping[float, tuple[pd.DataFrame, FittedNetwork]]) -> pd.DataFrame:
     """Fig. 9: for each γ, the mAP after each round (over the whole database) and the positive pairs
     that round trained on, from one run of ``max_rounds`` rounds per γ (γ → its learning curve and
-    fitted method). Columns γ, round, mAP, n₊ trained on, added."""
+    fitted method). Columns γ, round, mAP, n₊ trained on (off the diagonal), added."""
     rows = []
     for gamma, (curve, fitted) in curves.items():
         updates = fitted.model.method.rounds_
-        trained_on = [fitted.model.method.similarity.nnz] + [update["n_positive"] for update in updates[:-1]]
+        diagonal = fitted.model.method.similarity.shape[0]  # W's diagonal is always positive: counted out, as Fig. 7 does
+        trained_on = [fitted.model.method.similarity.nnz - diagonal] + [update["n_positive"] - diagonal
+                                                                       for update in updates[:-1]]
         for index, update in enumerate(updates):
             rows.append({"γ": gamma, "round": index + 1, "mAP": float(curve["map"].iloc[index]),
                          "n₊ trained on": int(trained_on[index]), "added": int(update["added"])})
