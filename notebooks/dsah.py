@@ -474,9 +474,10 @@ display(Markdown("\n".join([
     + " and ".join(f"{scales.loc[SCALED, f'MAP@K ({optimiser})']:.3f} under {optimiser} (PIC "
                    f"{scales.loc['PIC', f'MAP@K ({optimiser})']:.3f}, PIC⁰ {scales.loc['PIC⁰', f'MAP@K ({optimiser})']:.3f})"
                    for optimiser in ("SGD", "Adam")) + f" at {sensitivity_bits} bits.",
-    f"* **AND's threshold.** m = μ + γσ is a cosine, so once it exceeds 1 no pair can join W. In Fig. 7, "
-    f"{idle_rounds} of {len(fig7)} rounds added no pair (m from {fig7['threshold m'].min():.3f} to "
-    f"{fig7['threshold m'].max():.3f}; W⁰'s diagonal counts among the positives, with cosine 1).",
+    f"* **AND's threshold.** m = μ + γσ is a cosine, so once it exceeds 1 no pair can join W. In Fig. 7 m runs "
+    f"from {fig7['threshold m'].min():.3f} to {fig7['threshold m'].max():.3f} (W⁰'s diagonal counts among the "
+    f"positives, with cosine 1): {idle_rounds} of {len(fig7)} rounds added nothing, and all of them together "
+    f"{int(fig7['added'].sum()):,} pairs to W⁰'s {int(fig7['n₊ trained on'].iloc[0]):,}.",
     f"* **Baselines that collapse.** Distinct database codes at {max(bits)} bits on {single_name} (of "
     f"{len(singles[0].split.database):,} images): "
     + ", ".join(f"{method} {count:,}" for method, count in sorted(distinct.items(), key=lambda item: item[1]))
