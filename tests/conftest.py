@@ -22,6 +22,24 @@ def missing(what: str, reason: str) -> None:
     pytest.skip(f"{what} is missing: {reason}")
 
 
+def build_book(root: Path, *extra: str) -> subprocess.CompletedProcess:
+    """Execute the book copied into ``root`` with smoke settings, each build with its own empty feature
+    cache: two builds then agree only if the learned features are deterministic too."""
+    copy_book_sources(root)
+    return subprocess.run([sys.executable, "-m", "hashkit.book", "--root", str(root), "--smoke", *extra],
+                          capture_output=True, text=True, env={**os.environ, "HASHKIT_CACHE": str(root / ".cache")})
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory) -> Path:
+    """The whole book built once with smoke settings and its HTML (``make book BOOK_ARGS='--smoke'``):
+    the render checks and the documented smoke command share this one build."""
+    root = tmp_path_factory.mktemp("book")
+    completed = build_book(root)
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
+    return root
+
+
 def run_chapter(root: Path, chapter: str, *parameters: str) -> subprocess.CompletedProcess:
     """The book's sources copied into a new folder ``root``, and ``chapter`` run there by the runner
     with smoke settings, without the HTML, and the extra ``parameters`` (``"-p", name, value``)."""

@@ -3,17 +3,14 @@ errors, the chapter-0 page opened in headless Chromium, and a rerun giving the s
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
-from benchmarks.bench_book import copy_book_sources
-from tests.conftest import missing
+from tests.conftest import build_book, missing
 
 pytestmark = pytest.mark.slow
 
@@ -46,22 +43,6 @@ CHAPTERS = {
              ["fig3_pr_curves", "fig3_precision_at_n", "fig7_rounds", "fig8_sensitivity", "fig9_gamma_rounds",
               "fig5_heat_maps", "fig10_tsne", "fig11_retrievals"]),
 }
-
-
-def build_book(root: Path, *extra: str) -> subprocess.CompletedProcess:
-    """Execute the book copied into ``root`` with smoke settings, each build with its own empty feature
-    cache: two builds then agree only if the learned features are deterministic too."""
-    copy_book_sources(root)
-    return subprocess.run([sys.executable, "-m", "hashkit.book", "--root", str(root), "--smoke", *extra],
-                          capture_output=True, text=True, env={**os.environ, "HASHKIT_CACHE": str(root / ".cache")})
-
-
-@pytest.fixture(scope="module")
-def built_book(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("book")
-    completed = build_book(root)
-    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-5000:]
-    return root
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
