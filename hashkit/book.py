@@ -20,8 +20,17 @@ every cell succeeded. A failing cell, a dead kernel, Ctrl-C or SIGTERM leave ``b
 as it was; the notebook with the traceback goes to ``_build/failed/<name>.ipynb``.
 
 A chapter is up to date, and not executed again, while its notebook, parameters, ``hashkit``
-sources, dependency lock, ``data/paper_results/*.csv``, ``$HASHKIT_DATA`` and the dataset and
-weights files it read (:mod:`hashkit.inputs`) are unchanged since its last successful run.
+sources, dependency lock, ``data/paper_results/*.csv``, ``$HASHKIT_DATA`` and the files it read
+(:mod:`hashkit.inputs`: datasets, weights, other chapters' tables) are unchanged since its last
+successful run.
+
+Which chapters run: those named by ``--chapters`` (all, without it); those never executed, when the
+HTML is built, since the book needs every page; and those whose last good run read a file that has
+changed since or that a chapter running before them rewrites (:func:`reads_rewritten_files`). The
+last are how the reproduction ledger, which reads every paper chapter's claims, follows a chapter
+that reruns. Chapters not named run with their default parameters (their smoke ones under
+``--smoke``). A kernel finds its book's root in ``$HASHKIT_BOOK_ROOT``, since its working directory
+is the staging folder.
 """
 
 from __future__ import annotations
@@ -61,6 +70,7 @@ NOTEBOOK_DIR = Path("notebooks")
 STAGING_DIR = Path("_build") / "staging"
 FAILED_DIR = Path("_build") / "failed"
 PAPER_RESULTS_DIR = REPO_DATA_DIR / "paper_results"  # where the chapters read the papers' numbers
+BOOK_ROOT_ENV_VAR = "HASHKIT_BOOK_ROOT"  # the root of the book a chapter's kernel runs for
 
 
 class ChapterFailed(RuntimeError):
@@ -216,6 +226,18 @@ def is_up_to_date(chapter: Chapter, key: str) -> bool:
     return stamp.get("key") == key and inputs.unchanged(stamp.get("inputs", []))
 
 
+def reads_rewritten_files(chapter: Chapter, running: Sequence[Chapter]) -> bool:
+    """Whether the chapter's last good run read a file that has changed since, or one under the
+    folder of a chapter in ``running`` (those that run before it and may rewrite their tables)."""
+    if not chapter.stamp.is_file():
+        return False
+    recorded = json.loads(chapter.stamp.read_text()).get("inputs", [])
+    if not inputs.unchanged(recorded):
+        return True
+    rewritten = [earlier.out_dir.resolve() for earlier in running]
+    return any(Path(str(record["path"])).is_relative_to(folder) for record in recorded for folder in rewritten)
+
+
 @contextlib.contextmanager
 def _interruptible() -> Iterator[None]:
     """SIGTERM behaves as Ctrl-C while a chapter runs, so that both clean up the same way."""
@@ -352,6 +374,7 @@ def execute_chapter(chapter: Chapter, parameters: Mapping[str, object], kernel: 
     jupytext.write(notebook, input_path)
     try:
         with _interruptible(), _environment(**{inputs.INPUTS_LOG_ENV_VAR: str(inputs_log),
+                                                  BOOK_ROOT_ENV_VAR: str(chapter.root),
                                                   "PYTHONPATH": _kernel_python_path()}):
             papermill.execute_notebook(str(input_path), str(output_path), parameters=parameters,
                                        kernel_name=kernel, cwd=str(chapter.staging), progress_bar=False)
@@ -437,10 +460,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list_parameters:
         _print_parameters([chapter for chapter in chapters if chapter.name in selected])
         return 0
-    # Chapters not asked for still run if they were never executed and the HTML is built: the book
-    # needs every page.
-    to_run = [chapter for chapter in chapters if chapter.name in selected
-              or not (args.no_html or chapter.executed_notebook.is_file())]
+    # Chapters not asked for still run if they were never executed and the HTML is built (the book
+    # needs every page), or if they read files that changed or that an earlier chapter may rewrite.
+    to_run: list[Chapter] = []
+    for chapter in chapters:
+        if (chapter.name in selected or not (args.no_html or chapter.executed_notebook.is_file())
+                or reads_rewritten_files(chapter, to_run)):
+            to_run.append(chapter)
     try:
         planned = plan_parameters(to_run, args.chapters, parse_parameters(args.parameter), args.smoke)
     except (ParameterError, FileNotFoundError) as error:

@@ -58,6 +58,23 @@ from hashkit.inputs import record_input
 record_input(os.environ["INPUT_FILE"])
 """
 
+# Reads what the chapter "writer" saved, as the ledger reads the paper chapters' claims, and copies it.
+READS_ANOTHER_CHAPTER = GOOD_CHAPTER + """
+# %%
+import os
+from hashkit.inputs import record_input
+written = sorted(Path(os.environ["HASHKIT_BOOK_ROOT"], "book", "executed", "writer").glob("*.csv"))
+for path in written:
+    record_input(path)
+Path(out_dir, "seen.txt").write_text(" ".join(path.read_text() for path in written))
+"""
+
+WHERE_AM_I = GOOD_CHAPTER + """
+# %%
+import os
+Path(out_dir, "where.txt").write_text(os.environ["HASHKIT_BOOK_ROOT"] + "\\n" + os.getcwd())
+"""
+
 TYPED_CHAPTER = """\
 # %% tags=["remove-cell"]
 from hashkit.parameters import CodeLengths, Count, Device, PositiveFloat, Seeds
@@ -244,3 +261,38 @@ def test_the_page_folds_the_parameters_cell_and_lists_the_values_given_beside_th
     assert table.startswith("**Parameters of this run.**")
     assert "| `bits` | `[16, 32]` | `[12, 24]` | code lengths |" in table
     assert "| `learning_rate` | `0.0001` | `0.001` |" in table and "out_dir" not in table
+
+
+def test_the_kernel_is_told_the_book_root_its_working_directory_being_the_staging_folder(tmp_path):
+    chapter = Chapter("where", make_book(tmp_path, {"where": WHERE_AM_I}))
+    execute_chapter(chapter, {}, kernel="hashkit")
+    book_root, working_directory = (chapter.out_dir / "where.txt").read_text().splitlines()
+    assert book_root == str(tmp_path)
+    assert Path(working_directory) == chapter.staging
+
+
+def test_a_chapter_reading_another_chapters_tables_reruns_when_they_are_rewritten_and_only_then(tmp_path):
+    root = make_book(tmp_path, {"writer": GOOD_CHAPTER, "reader": READS_ANOTHER_CHAPTER, "other": GOOD_CHAPTER})
+    writer, reader, other = (Chapter(name, root) for name in ("writer", "reader", "other"))
+    assert main(["--root", str(root), "--no-html"]) == 0
+    assert (reader.out_dir / "seen.txt").read_text() == "0"
+
+    def runs() -> dict[str, int]:
+        return {chapter.name: chapter.stamp.stat().st_mtime_ns for chapter in (writer, reader, other)}
+
+    before = runs()
+    assert main(["--root", str(root), "--no-html", "--chapters", "writer"]) == 0  # the writer is up to date
+    assert runs() == before
+
+    # The writer reruns and rewrites its table: the reader follows in the same run, the other chapter does not.
+    assert main(["--root", str(root), "--no-html", "--chapters", "writer", "-p", "seeds", "[4]"]) == 0
+    after = runs()
+    assert after["writer"] != before["writer"] and after["reader"] != before["reader"]
+    assert after["other"] == before["other"]
+    assert (reader.out_dir / "seen.txt").read_text() == "8"
+
+    # Rewritten outside this command (an earlier run that stopped, say): the next run of any chapter catches up.
+    execute_chapter(writer, {"seeds": [5]}, kernel="hashkit")
+    assert main(["--root", str(root), "--no-html", "--chapters", "other"]) == 0
+    assert (reader.out_dir / "seen.txt").read_text() == "10"
+    assert json.loads(reader.stamp.read_text())["parameters"] == {"out_dir": "book/executed/reader"}  # its defaults
