@@ -272,6 +272,7 @@ JOINT_CHECKS: tuple[tuple[tuple[str, ...], Callable[[Mapping[str, Any]], None]],
     (("betas", "lambda1", "lambda2", "generator_channels", "k1", "k2", "fig2_k1", "train_per_class", "cifar10_root",
       "nus_wide_root"), _chapter_check("hashkit.experiments.bgan", "check_chapter_parameters")),
     (("k1", "k2", "train_per_class", "mosaic_train"), _chapter_check("hashkit.experiments.dsah", "check_chapter_parameters")),
+    (("bits", "epochs", "target_f1"), _chapter_check("hashkit.experiments.compare", "check_chapter_parameters")),
 )
 
 

@@ -297,3 +297,20 @@ def heat_maps(matrices: dict[str, np.ndarray], title: str = "") -> Figure:
     if title:
         figure.suptitle(title)
     return figure
+
+
+def scores_by_method(runs: pd.DataFrame, value: str, groups: dict[str, Sequence[str]], label: str) -> Figure:
+    """One panel per group of methods (supervised, unsupervised) and dataset: each seed's ``value`` as
+    a dot, and their mean as a bar, methods in each group's order."""
+    datasets = list(dict.fromkeys(runs["dataset"]))
+    figure, axes = plt.subplots(len(groups), len(datasets), figsize=(4.2 * len(datasets), 2.8 * len(groups)),
+                                constrained_layout=True, squeeze=False, sharey=True)
+    for row, (group, methods) in zip(axes, groups.items()):
+        for axis, dataset in zip(row, datasets):
+            shown = runs[(runs["dataset"] == dataset) & runs["method"].isin(methods)]
+            order = [method for method in methods if method in set(shown["method"])]
+            sns.barplot(shown, x="method", y=value, order=order, errorbar=None, color="lightsteelblue", ax=axis)
+            sns.stripplot(shown, x="method", y=value, order=order, color="black", size=4, ax=axis)
+            axis.set(xlabel="", ylabel=label if axis is row[0] else "", title=f"{group}, {dataset}")
+            axis.tick_params(axis="x", labelrotation=30)
+    return figure
