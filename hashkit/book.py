@@ -372,6 +372,7 @@ def execute_chapter(chapter: Chapter, parameters: Mapping[str, object], kernel: 
     inputs_log = chapter.staging / "inputs.jsonl"
     notebook.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
     jupytext.write(notebook, input_path)
+    started = time.perf_counter()
     try:
         with _interruptible(), _environment(**{inputs.INPUTS_LOG_ENV_VAR: str(inputs_log),
                                                   BOOK_ROOT_ENV_VAR: str(chapter.root),
@@ -381,7 +382,8 @@ def execute_chapter(chapter: Chapter, parameters: Mapping[str, object], kernel: 
         _present_parameters(output_path, chapter_declarations(notebook, str(chapter.source.relative_to(chapter.root))),
                             parameters)
         _swap_in(chapter, output_path, chapter.staging / chapter.out_dir_relative,
-                 {"key": key, "parameters": parameters, "inputs": inputs.read_log(inputs_log)})
+                 {"key": key, "parameters": parameters, "inputs": inputs.read_log(inputs_log),
+                  "seconds": time.perf_counter() - started})
     except papermill.PapermillExecutionError as error:
         kept = _keep_failed(chapter, output_path)
         first_line = error.source.strip().splitlines()[0] if error.source.strip() else ""
