@@ -416,7 +416,7 @@ axes[1].legend()
 save_figure(figure, out_dir, "fig9_sensitivity")
 
 # %% [markdown]
-# ## The claims
+# ## The paper's claims, checked
 #
 # Each claim of the paper as a test on this run's tables; where a difference is smaller than its
 # measured noise, the verdict says so rather than calling it held or failed.
