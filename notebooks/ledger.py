@@ -106,7 +106,9 @@ ledger_view(ledger)
 # minutes on two CPU cores, where the papers trained large networks, most of them from ImageNet
 # weights, on datasets and hardware that a default run does not have. Each chapter lists how its run
 # departs from its paper; every difference is a parameter, and `book/rerun.md` gives the command
-# that runs each chapter at its paper's scale.
+# that runs each chapter at its paper's scale. The chapter {doc}`compare` takes the other way out:
+# it retests each paper's headline with every method on one protocol, so that the stand-ins are at
+# least the same for all.
 
 # %% tags=["hide-input"]
 save_table(deviations, out_dir, "deviations_by_chapter")

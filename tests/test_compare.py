@@ -11,7 +11,7 @@ import pytest
 
 from hashkit.claims import DOES_NOT_HOLD, HOLDS, NOT_TESTABLE, WITHIN_NOISE
 from hashkit.data import load_dataset
-from hashkit.experiments.compare import (HEADLINES, check_chapter_parameters, code_length, cost_to_reach,
+from hashkit.experiments.compare import (HEADLINES, check_chapter_parameters, code_length, cost_to_reach, discussion,
                                          headline_claims, peak_memory, ranking, survivors)
 from hashkit.experiments.methods import Benchmark
 from hashkit.experiments.runs import RunResult
@@ -148,3 +148,18 @@ def test_bad_comparison_settings_stop_the_chapter_before_any_kernel(tmp_path, ar
     assert message in output
     assert "executing" not in output
     assert not (tmp_path / "book" / "book" / "executed" / "compare").exists()
+
+
+def test_the_closing_points_quote_the_tables_numbers():
+    def table(rows):
+        return pd.DataFrame(rows, columns=["method", "dataset", "bits", "mAP@all", "mAP@all std", "buckets to reach",
+                                           "peak MB"])
+    tables = {"supervised": table([("S1", "x", 30, 0.70, 0.01, 500.0, 40.0), ("S2", "x", 30, 0.60, 0.02, 90.0, 10.0),
+                                   ("S1", "y", 30, 0.43, 0.03, np.nan, 700.0)]),
+              "unsupervised": table([("U1", "x", 30, 0.45, 0.01, np.nan, 5.0), ("U1", "y", 30, 0.41, 0.01, 9.0, 1.0)])}
+    text = "\n".join(discussion(tables, "x", "y", 0.3))
+    assert "best supervised method, S1, reaches mAP@all 0.700" in text
+    assert "best unsupervised one, U1, 0.450" in text
+    assert "between 0.410 and 0.430" in text and "reaches 0.030" in text
+    assert "S2's codes reach F1 0.3 after 90 bucket addresses" in text  # the fewest on x; y's 9 is not counted
+    assert "S1's on y, 700 MB" in text
