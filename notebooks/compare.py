@@ -74,7 +74,7 @@ from hashkit.experiments import deviations_table, results_frame, sizes_table, su
 from hashkit.experiments.compare import (DEVIATIONS, PROPOSED, SIZES_COLUMNS, SMOKE, SUPERVISED, UNSUPERVISED,
                                          code_length, comparison_table, cost_to_reach, deep_settings, discussion, headline_claims, load_data,
                                          mch_run, mch_settings, measured_run, method_specs, prepare_benchmarks,
-                                         ranking, specs_for, survivors)
+                                         ranking, shown, specs_for, survivors)
 from hashkit.experiments.scores import map_summary, per_query_ap
 
 parameters, out_dir, clock = start_chapter(globals(), "compare", SMOKE)
@@ -177,13 +177,13 @@ for group, methods in {"supervised": SUPERVISED, "unsupervised": UNSUPERVISED}.i
     save_table(scores, out_dir, group)
     save_table(costs_shown, out_dir, f"timing_{group}")
     tables[group] = scores.merge(costs_shown, on=["method", "dataset", "bits"])
-readable(tables["supervised"], digits=3)
+readable(shown(tables["supervised"]))
 
 # %% [markdown]
 # ## Unsupervised methods
 
 # %% tags=["hide-input"]
-readable(tables["unsupervised"], digits=3)
+readable(shown(tables["unsupervised"]))
 
 # %% [markdown]
 # Each seed's mAP, so that the spread is seen beside the means:

@@ -1,5 +1,6 @@
 """The whole book: every chapter executed with smoke parameters, the HTML built with warnings as
-errors, the chapter-0 page opened in headless Chromium, and a rerun giving the same tables."""
+errors, every page opened in headless Chromium (its images, its links and their anchors, no failed
+cell; each chapter's tables, figures and formulas), and a rerun giving the same tables."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ CHAPTERS = {
               "variant", "MAP@K (SGD)", "silhouette", "P@10", "ratio to DSAH", "verdict", "section"],
              ["fig3_pr_curves", "fig3_precision_at_n", "fig7_rounds", "fig8_sensitivity", "fig9_gamma_rounds",
               "fig5_heat_maps", "fig10_tsne", "fig11_retrievals"]),
-    "compare": (["stands for", "aspect", "mAP@all", "mAP@K", "P within r", "training s / image", "buckets to reach",
+    "compare": (["stands for", "aspect", "mAP@all", "mAP@K", "P within r", "training ms / image", "buckets to reach",
                  "peak MB", "verdict", "section"], ["map_by_method"]),
     "ledger": (["paper", "holds", "within noise", "not testable here", "verdict", "link", "aspect", "this run",
                 "section"],
@@ -76,17 +77,22 @@ def test_the_html_holds_every_page(built_book):
         assert paper in bibliography
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_each_chapter_renders_its_figures_tables_and_math_in_chromium(built_book, chapter):
+def rendered(built_book: Path, page: Path) -> BeautifulSoup:
+    """``page`` as headless Chromium leaves it once its scripts (MathJax) have run."""
     chromium = shutil.which("chromium")
     if chromium is None:
         missing("Debian's chromium", "make test installs it when run as root")
-    table_headers, figures = CHAPTERS[chapter]
-    page = built_book / "_build" / "html" / "book" / "executed" / f"{chapter}.html"
     completed = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={built_book / '.chromium'}",
                                 "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr[-2000:]
-    dom = BeautifulSoup(completed.stdout, "html.parser")
+    return BeautifulSoup(completed.stdout, "html.parser")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_each_chapter_renders_its_figures_tables_and_math_in_chromium(built_book, chapter):
+    table_headers, figures = CHAPTERS[chapter]
+    page = built_book / "_build" / "html" / "book" / "executed" / f"{chapter}.html"
+    dom = rendered(built_book, page)
     article = dom.find("article")
     assert article is not None, "the chapter has no article element"
 
@@ -101,6 +107,38 @@ def test_each_chapter_renders_its_figures_tables_and_math_in_chromium(built_book
         assert expected in headers, f"no table with a {expected!r} column in the rendered chapter"
     assert article.find("mjx-container") is not None, "MathJax did not typeset the chapter's formulas"
     assert "Traceback" not in article.get_text()
+
+
+def test_every_page_of_the_site_shows_its_images_and_links_and_no_failed_cell_in_chromium(built_book):
+    site = built_book / "_build" / "html"
+    # index.html only redirects to the intro page, which is checked as itself.
+    pages = sorted(page for page in site.rglob("*.html")
+                   if not {"_static", "_sources", "_images"} & set(page.relative_to(site).parts)
+                   and page.name not in ("index.html", "genindex.html", "search.html"))
+    assert len(pages) >= len(CHAPTERS) + 4, [page.name for page in pages]
+    ids: dict[Path, set[str]] = {}
+    for page in pages:
+        dom = rendered(built_book, page)
+        ids[page] = {tag["id"] for tag in dom.find_all(id=True)}
+        article = dom.find("article")
+        assert article is not None, page
+        text = article.get_text()
+        assert "Traceback" not in text and not article.select(".output.error, .output.traceback"), page
+        for image in article.find_all("img"):
+            source = image.get("src", "")
+            if not source.startswith(("data:", "http")):
+                assert (page.parent / source).resolve().is_file(), (page.name, source)
+        for link in article.find_all("a", href=True):
+            target, _, anchor = link["href"].partition("#")
+            if target.startswith(("http", "mailto:")):
+                continue
+            target_page = (page.parent / target).resolve() if target else page
+            assert target_page.is_file(), (page.name, link["href"])
+            if anchor and target_page.suffix == ".html":
+                if target_page not in ids:
+                    ids[target_page] = {tag["id"] for tag in BeautifulSoup(target_page.read_text(), "html.parser")
+                                        .find_all(id=True)}
+                assert anchor in ids[target_page], (page.name, link["href"])
 
 
 def test_a_rerun_with_the_same_seed_gives_byte_identical_tables_and_figures(built_book, tmp_path):

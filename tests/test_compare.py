@@ -107,7 +107,7 @@ def test_a_headline_holds_beyond_the_noise_fails_against_it_and_cannot_be_tested
         ("BGAN", "a", 30): [0.50, 0.40, 0.45], ("ITQ+feat", "a", 30): [0.45, 0.46, 0.44],  # inside the spread
         ("ADSH", "b", 30): [0.5, 0.5, 0.5], ("DSHC", "b", 10): [0.7, 0.71, 0.72], ("DTSH", "b", 30): [0.5, 0.5, 0.5],
     })
-    claims = {claim.claim.split(":")[0]: claim for claim in headline_claims(per_query, ["a", "b"], 3)}
+    claims = {claim.source.split("'")[0]: claim for claim in headline_claims(per_query, ["a", "b"], 3)}
     assert set(claims) == {headline.paper for headline in HEADLINES}
     assert claims["FDAH"].verdict == HOLDS
     assert claims["DSHC"].verdict == DOES_NOT_HOLD
@@ -118,7 +118,7 @@ def test_a_headline_holds_beyond_the_noise_fails_against_it_and_cannot_be_tested
 
 
 def test_the_survivors_sentence_names_each_paper_under_its_verdict():
-    claims = pd.DataFrame({"claim": ["FDAH: x", "DSHC: y", "BGAN: z", "MCH: w"],
+    claims = pd.DataFrame({"source": ["FDAH's headline", "DSHC's headline", "BGAN's headline", "MCH's headline"],
                            "verdict": [HOLDS, DOES_NOT_HOLD, "within noise at 3 seed(s)", HOLDS]})
     sentence = survivors(claims)
     assert "FDAH, MCH survive" in sentence

@@ -47,7 +47,7 @@ from hashkit.experiments.grid import Deviation
 from hashkit.experiments.mch import MCHBenchmark, run_code_length
 from hashkit.experiments.methods import Benchmark, DeepSettings, FittedNetwork, MethodSpec, deep, fit, shallow
 from hashkit.experiments.noise import PerQuery, difference_noise
-from hashkit.experiments.runs import RunResult, score_codes
+from hashkit.experiments.runs import RunResult, mean_std_text, score_codes
 from hashkit.index import multi_code_index
 from hashkit.mch import MCHSettings
 
@@ -202,7 +202,7 @@ class Measured:
 
     def row(self) -> dict:
         return {"method": self.result.method, "dataset": self.result.dataset, "bits": self.result.bits,
-                "seed": self.result.seed, "training s / image": self.seconds_per_image,
+                "seed": self.result.seed, "training ms / image": 1000 * self.seconds_per_image,
                 "encoding / s": self.encoding_per_second, "encodes": self.encodes, "peak MB": self.peak_mb}
 
 
@@ -294,6 +294,19 @@ def comparison_table(summary: pd.DataFrame, per_run: pd.DataFrame, methods: Sequ
     return table.sort_values(["at", "order"]).drop(columns=["order", "at"]).rename(columns=READABLE).reset_index(drop=True)
 
 
+def shown(table: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`comparison_table` (costs joined) as the page shows it: each score as "mean ± std" over
+    the seeds, bucket counts as whole numbers, the costs rounded."""
+    seeds = table["seeds"]
+    scores = {name: [mean_std_text(mean, std, n, digits=3) for mean, std, n in zip(table[name], table[f"{name} std"], seeds)]
+              for name in ("mAP@all", "mAP@K", "P within r")}
+    return pd.DataFrame({"method": table["method"], "dataset": table["dataset"], "bits": table["bits"], **scores,
+                         "buckets to reach": table["buckets to reach"].map(lambda n: "—" if pd.isna(n) else f"{n:,.0f}"),
+                         "training ms / image": table["training ms / image"].round(2),
+                         "encoding / s": table["encoding / s"].map(lambda n: "—" if pd.isna(n) else f"{n:,.0f}"),
+                         "peak MB": table["peak MB"].round(0)})
+
+
 def code_length(name: str, benchmark: Benchmark, n_bits: int) -> int:
     """``n_bits``, except for DSHC on a multi-label set: its code is one bit per label (its §3.4), so
     its length is the number of labels there."""
@@ -310,7 +323,7 @@ def headline_claims(per_query: PerQuery, datasets: Sequence[str], n_seeds: int) 
         pairs = [(dataset, rival) for dataset in datasets for rival in headline.rivals
                  if (headline.method, dataset) in cells and (rival, dataset) in cells]
         if not pairs:
-            claims.append(checked(f"{headline.paper}: {headline.claim}", "cross-paper protocol",
+            claims.append(checked(headline.claim, f"{headline.paper}'s headline",
                                   not_testable(f"{headline.method} and its rivals did not run on {', '.join(datasets)}")))
             continue
         rows = []
@@ -319,14 +332,14 @@ def headline_claims(per_query: PerQuery, datasets: Sequence[str], n_seeds: int) 
             lengths = f"{own_bits} bits" if own_bits == rival_bits else f"{own_bits} vs {rival_bits} bits"
             rows.append((f"{rival} on {dataset} ({lengths})", float(np.mean([ap.mean() for ap in own])),
                          float(np.mean([ap.mean() for ap in theirs])), difference_noise(own, theirs)))
-        claims.append(beyond_noise(f"{headline.paper}: {headline.claim}", "cross-paper protocol", rows, n_seeds,
+        claims.append(beyond_noise(headline.claim, f"{headline.paper}'s headline", rows, n_seeds,
                                    left=headline.method, right="rival"))
     return claims
 
 
 def survivors(claims: pd.DataFrame) -> str:
     """One Markdown sentence: which papers' headlines survive (hold), which are within noise, which fail."""
-    papers = claims["claim"].str.split(":").str[0]
+    papers = claims["source"].str.split("'").str[0]
     verdicts = claims["verdict"]
     groups = {"survive": papers[verdicts == HOLDS], "are within noise": papers[verdicts.str.startswith(WITHIN_NOISE)],
               "do not survive": papers[verdicts == DOES_NOT_HOLD], "cannot be tested here": papers[verdicts == NOT_TESTABLE]}
