@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 import torch
+from torch.utils.data import default_collate
 
-from hashkit.data import ArrayImages, ImageDataset
+from hashkit.data import ArrayImages, ImageDataset, load_dataset
 from hashkit.deep.backbones import SmallCNN
 from hashkit.deep.tensors import SplitImages, image_shape, iterate_batches, to_tensor
 from hashkit.runtime import resolve_device, seed_everything
@@ -52,6 +53,17 @@ def test_split_images_and_batches_follow_the_indices():
     np.testing.assert_allclose(image[0].numpy(), dataset.images(np.array([2]))[0] / 255, atol=1e-6)
     batches = list(iterate_batches(dataset, np.arange(10), batch_size=4))
     assert [len(batch) for batch in batches] == [4, 4, 2]
+
+
+@pytest.mark.parametrize("name", ["tiny", "fashion-mosaic"])
+def test_a_batch_read_at_once_equals_its_items_read_one_by_one(name):
+    dataset = tiny_dataset() if name == "tiny" else load_dataset("fashion-mosaic", n_images=40, seed=0)
+    split = SplitImages(dataset, np.array([9, 3, 7, 1, 5, 0]))
+    positions = [4, 0, 5, 2]  # shuffled, as the training loader draws them
+    one_by_one = default_collate([split[position] for position in positions])
+    at_once = default_collate(split.__getitems__(positions))
+    for expected, got in zip(one_by_one, at_once):
+        assert torch.equal(expected, got)
 
 
 def test_small_cnn_maps_images_to_features():
