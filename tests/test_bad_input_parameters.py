@@ -56,6 +56,10 @@ CASES = [
     ("ξ below 0", "mch", ["-p", "xi_grid", "[0.5, -0.1]"], r"parameter 'xi_grid'.*\[1\] Input should be greater than or equal to 0"),
     ("an unknown base model", "mch", ["-p", "base_models", "[KSH, SDH]"], r"parameter 'base_models'.*\[1\] Input should be 'KSH'"),
     ("an unknown region mode", "mch", ["-p", "region_mode", "blur"], r"parameter 'region_mode'.*got 'blur'"),
+    ("a length DSHC's codebook cannot split", "compare", ["-p", "bits", "32"],
+     r"bits: DSHC's codebook gives each of the 10 classes a block of bits, so the code length must be a multiple of 10"),
+    ("an odd training budget", "compare", ["-p", "epochs", "5"], r"epochs: DSAH spends the budget as 2 rounds"),
+    ("an F1 above 1", "compare", ["-p", "target_f1", "1.5"], r"parameter 'target_f1'"),
 ]
 if not torch.cuda.is_available():
     CASES.append(("cuda without a GPU", "fdah", ["-p", "device", "cuda"],

@@ -1,5 +1,6 @@
 """The cross-paper chapter's pieces: its parameter checks, the lookup cost, the peak-memory probe, the
-headline verdicts, the survivors' sentence and the ranking; and its bad settings refused by the runner."""
+headline verdicts, the survivors' sentence, the ranking and the closing points. (The runner refusing
+its bad settings before any kernel is in ``test_bad_input_parameters``.)"""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from hashkit.experiments.compare import (HEADLINES, check_chapter_parameters, co
 from hashkit.experiments.methods import Benchmark
 from hashkit.experiments.runs import RunResult
 from hashkit.synthetic import class_clustered_codes, random_codes
-from tests.conftest import run_chapter
 
 VALID = {"bits": 30, "epochs": 4, "target_f1": 0.3}
 
@@ -133,21 +133,6 @@ def test_the_ranking_orders_the_proposed_methods_per_dataset_best_first():
     ranks = ranking(summary, ["A", "B", "C"])
     assert ranks.loc["B", "x"] == 1 and ranks.loc["C", "x"] == 2 and ranks.loc["A", "x"] == 3
     assert ranks.loc["A", "y"] == 1 and math.isnan(ranks.loc["C", "y"])
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(("arguments", "message"), [
-    (["-p", "bits", "32"], "bits: DSHC's codebook gives each of the 10 classes a block of bits"),
-    (["-p", "epochs", "5"], "epochs: DSAH spends the budget as 2 rounds"),
-    (["-p", "target_f1", "1.5"], "target_f1"),
-])
-def test_bad_comparison_settings_stop_the_chapter_before_any_kernel(tmp_path, arguments, message):
-    completed = run_chapter(tmp_path / "book", "compare", *arguments)
-    output = completed.stdout + completed.stderr
-    assert completed.returncode == 2, output[-4000:]
-    assert message in output
-    assert "executing" not in output
-    assert not (tmp_path / "book" / "book" / "executed" / "compare").exists()
 
 
 def test_the_closing_points_quote_the_tables_numbers():
