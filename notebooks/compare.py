@@ -71,10 +71,10 @@ from hashkit.chapter import save_ledger, start_chapter
 from hashkit.claims import verdict_summary
 from hashkit.display import readable
 from hashkit.experiments import deviations_table, results_frame, sizes_table, summarise
-from hashkit.experiments.compare import (DEVIATIONS, PROPOSED, SIZES_COLUMNS, SMOKE, SUPERVISED, UNSUPERVISED,
-                                         code_length, comparison_table, cost_to_reach, deep_settings, discussion, headline_claims, load_data,
-                                         mch_run, mch_settings, measured_run, method_specs, prepare_benchmarks,
-                                         ranking, shown, specs_for, survivors)
+from hashkit.experiments.compare import (DEVIATIONS, MULTI_LABEL_ONLY, PROPOSED, SIZES_COLUMNS, SMOKE, SUPERVISED,
+                                         UNSUPERVISED, code_length, comparison_table, cost_to_reach, deep_settings,
+                                         discussion, headline_claims, load_data, mch_run, mch_settings, measured_run,
+                                         method_specs, prepare_benchmarks, ranking, shown, specs_for, survivors)
 from hashkit.experiments.scores import map_summary, per_query_ap
 
 parameters, out_dir, clock = start_chapter(globals(), "compare", SMOKE)
@@ -127,7 +127,7 @@ readable(deviations)
 # %% tags=["hide-input", "remove-stderr"]
 specs = method_specs(parameters, len(prepared[seeds[0]][0].split.train))
 plan = [(benchmark, name) for benchmark in benchmarks for name in [*SUPERVISED, *UNSUPERVISED]
-        if name not in ("MCH-ADSH",) or benchmark.images.is_multi_label]
+        if name not in MULTI_LABEL_ONLY or benchmark.images.is_multi_label]
 measured, mch_bases = [], {}
 with clock.section("training and scoring"):
     for benchmark, name in tqdm(plan, desc="runs", disable=not progress):
