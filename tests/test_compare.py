@@ -13,7 +13,8 @@ import pytest
 from hashkit.claims import DOES_NOT_HOLD, HOLDS, NOT_TESTABLE, WITHIN_NOISE
 from hashkit.data import load_dataset
 from hashkit.experiments.compare import (HEADLINES, check_chapter_parameters, code_length, cost_to_reach, discussion,
-                                         headline_claims, peak_memory, ranking, survivors)
+                                         headline_claims, ranking, survivors)
+from hashkit.experiments.footprint import peak_memory
 from hashkit.experiments.methods import Benchmark
 from hashkit.experiments.runs import RunResult
 from hashkit.synthetic import class_clustered_codes, random_codes

@@ -19,14 +19,10 @@ for every network, several seeds. Supervised and unsupervised methods are compar
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import gc
 import math
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -38,6 +34,7 @@ from hashkit.deep.methods import ADSH, DTSH
 from hashkit.experiments.bgan import BGANSettings, bgan_spec
 from hashkit.experiments.datasets import FEATURES_FIT, ChapterData, load_chapter_data, prepare_benchmark
 from hashkit.experiments.dsah import DSAHSettings, dsah_spec
+from hashkit.experiments.footprint import peak_memory
 from hashkit.experiments.dsah import method_specs as dsah_method_specs
 from hashkit.experiments.dshc import DSHCSettings
 from hashkit.experiments.dshc import method_specs as dshc_method_specs
@@ -164,29 +161,6 @@ def specs_for(specs: Mapping[str, MethodSpec], methods: Sequence[str], benchmark
     multi = benchmark.images.is_multi_label
     return [specs["DSHC multi-label" if name == "DSHC" and multi else name] for name in methods
             if name not in MULTI_LABEL_ONLY]
-
-
-def _status_kilobytes(field: str) -> int:
-    line = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith(f"{field}:"))
-    return int(line.split()[1])
-
-
-@contextlib.contextmanager
-def peak_memory() -> Iterator[dict[str, float]]:
-    """The process's peak resident memory while the block runs, above what it held when it began,
-    in MB (``result["peak MB"]``; NaN off Linux). Memory freed by earlier runs is first handed back
-    to the system (``malloc_trim``), so that the block's allocations show as new resident memory
-    instead of reusing pages the process kept."""
-    result = {"peak MB": math.nan}
-    if not Path("/proc/self/clear_refs").exists():
-        yield result
-        return
-    gc.collect()
-    ctypes.CDLL("libc.so.6").malloc_trim(0)
-    Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the resident memory now
-    before = _status_kilobytes("VmRSS")
-    yield result
-    result["peak MB"] = (_status_kilobytes("VmHWM") - before) / 1024
 
 
 @dataclass

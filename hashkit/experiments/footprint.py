@@ -1,5 +1,7 @@
 """What building DSAH's W⁰ costs in memory and time, measured in a fresh process.
 
+:func:`peak_memory` measures any block (the cross-paper chapter wraps each training in it).
+
 :func:`similarity_footprint` builds W⁰ in a new (spawned) process, so that nothing a chapter's
 kernel allocated before is reused, and reports the process's peak resident memory while building
 above what it held once its inputs existed: the cost of the construction alone. The peak is
@@ -9,10 +11,15 @@ mark of the imports before would otherwise hide a smaller one.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
+import math
 import time
-from pathlib import Path
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
+from pathlib import Path
 
 import numpy as np
 
@@ -23,19 +30,35 @@ def _status_kilobytes(field: str) -> int:
     return int(line.split()[1])
 
 
+@contextlib.contextmanager
+def peak_memory() -> Iterator[dict[str, float]]:
+    """The process's peak resident memory while the block runs, above what it held when it began,
+    in MB (``result["peak MB"]``; NaN off Linux). Memory freed by earlier runs is first handed back
+    to the system (``malloc_trim``), so that the block's allocations show as new resident memory
+    instead of reusing pages the process kept."""
+    result = {"peak MB": math.nan}
+    if not Path("/proc/self/clear_refs").exists():
+        yield result
+        return
+    gc.collect()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the resident memory now
+    before = _status_kilobytes("VmRSS")
+    yield result
+    result["peak MB"] = (_status_kilobytes("VmHWM") - before) / 1024
+
+
 def _build_and_measure(n_items: int, k1: int, k2: int, dims: int, seed: int) -> dict[str, float | int]:
     from hashkit.features.neighbourhood import shared_neighbour_similarity
 
     features = np.random.default_rng(seed).normal(size=(n_items, dims)).astype(np.float32)
-    Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the resident memory now
-    before = _status_kilobytes("VmRSS")
-    started = time.perf_counter()
-    similarity = shared_neighbour_similarity(features, k1, k2)
-    seconds = time.perf_counter() - started
-    after = _status_kilobytes("VmHWM")
+    with peak_memory() as memory:
+        started = time.perf_counter()
+        similarity = shared_neighbour_similarity(features, k1, k2)
+        seconds = time.perf_counter() - started
     stored = similarity.data.nbytes + similarity.indices.nbytes + similarity.indptr.nbytes
     return {"training items": n_items, "k1": k1, "k2": k2, "positive pairs": int(similarity.nnz),
-            "W⁰ stored (MB)": stored / 2**20, "peak while building (MB)": (after - before) / 1024,
+            "W⁰ stored (MB)": stored / 2**20, "peak while building (MB)": memory["peak MB"],
             "dense float32 n × n (MB)": 4 * n_items**2 / 2**20, "seconds": seconds}
 
 
