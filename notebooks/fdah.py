@@ -172,7 +172,10 @@ fashion = datasets.single_label[0]
 #
 # FDAH is `hashkit.deep.methods.FDAH`, trained by the engine every deep method shares
 # (`hashkit.deep.engine.train`). The method adds only its batch loss and its update after each pass
-# over the query set; the two closed forms are short enough to read in full:
+# over the query set. Every sum over the $n$ training items runs over their distinct label vectors
+# (`LabelGroups`): an item enters $J$ only through its labels and its code, so a batch costs one
+# row per label vector (10 on Fashion-MNIST) where ADSH's costs one per training image. The two
+# closed forms are short enough to read in full:
 
 # %%
 print(inspect.getsource(fdah_module.regression_update))

@@ -6,7 +6,7 @@ import torch
 
 from hashkit.deep.engine import evaluate, train
 from hashkit.deep.method import TrainingContext
-from hashkit.deep.methods.fdah import FDAH, code_update, fdah_gradient, regression_update
+from hashkit.deep.methods.fdah import FDAH, LabelGroups, code_update, fdah_gradient, regression_update
 
 # Float64 so that the closed forms can be checked to tight tolerances.
 DOUBLE = torch.float64
@@ -46,6 +46,8 @@ def test_the_batch_loss_is_the_objective_and_autograd_matches_eq_6():
     labels, codes, regression, logits, positions = tiny_problem()
     method = FDAH(gamma1=0.3, gamma2=2.0, gamma3=1.0)
     method.codes_, method.regression_ = codes, regression
+    method.label_groups_ = LabelGroups.of(labels)
+    method.code_totals_ = method.label_groups_.total(codes)
     logits = logits.clone().requires_grad_(True)
     outputs = torch.tanh(logits)
     loss = method.loss(outputs, labels[positions], positions, context_for(labels, codes.shape[1]))
@@ -59,10 +61,22 @@ def test_the_batch_loss_is_the_objective_and_autograd_matches_eq_6():
     torch.testing.assert_close(logits.grad, gradient / len(outputs))
 
 
+def test_label_groups_hold_each_distinct_label_vector_once_with_its_items_sums():
+    labels = torch.tensor([[1, 0], [0, 1], [1, 0], [1, 1], [0, 1], [1, 0]], dtype=DOUBLE)
+    values = torch.arange(12, dtype=DOUBLE).reshape(6, 2)
+    groups = LabelGroups.of(labels)
+    assert len(groups.labels) == 3
+    torch.testing.assert_close(groups.labels[groups.members], labels)
+    for group, row in enumerate(groups.labels):
+        items = (labels == row).all(dim=1)
+        assert groups.sizes[group].item() == items.sum().item()
+        torch.testing.assert_close(groups.total(values)[group], values[items].sum(dim=0))
+
+
 def test_eq_7_gives_a_stationary_point_of_the_objective_in_w():
     labels, codes, random_regression, logits, positions = tiny_problem(seed=1)
     outputs = torch.tanh(logits)
-    solved = regression_update(labels, codes, outputs, labels[positions], gamma1=0.2, gamma3=0.7)
+    solved = regression_update(LabelGroups.of(labels), codes, outputs, labels[positions], gamma1=0.2, gamma3=0.7)
     gradients = []
     for regression in (solved, random_regression):
         regression = regression.clone().requires_grad_(True)
@@ -75,7 +89,7 @@ def test_eq_7_gives_a_stationary_point_of_the_objective_in_w():
 def test_eq_9_maximises_its_objective_bit_by_bit():
     labels, codes, regression, logits, positions = tiny_problem(seed=2)
     outputs = torch.tanh(logits)
-    updated = code_update(labels, regression, outputs, labels[positions], gamma2=1.5, gamma3=0.5)
+    updated = code_update(LabelGroups.of(labels), regression, outputs, labels[positions], gamma2=1.5, gamma3=0.5)
     assert set(updated.unique().tolist()) <= {-1.0, 1.0}
 
     def value(candidate):
@@ -100,7 +114,7 @@ def test_the_start_gives_each_item_the_sign_of_its_class_mean_output_then_fits_w
     expected_codes = torch.sign(class_outputs)[torch.arange(18) % 3]
     torch.testing.assert_close(method.codes_, expected_codes)
     sample = method.sample_
-    expected_regression = regression_update(labels, method.codes_, class_outputs[sample % 3], labels[sample],
+    expected_regression = regression_update(LabelGroups.of(labels), method.codes_, class_outputs[sample % 3], labels[sample],
                                             1e-3, 1.0)
     torch.testing.assert_close(method.regression_, expected_regression)
 

@@ -296,6 +296,16 @@ def test_hamming_radius_metrics_match_brute_force(case, chunking):
     np.testing.assert_allclose(curve[["precision", "recall"]].to_numpy().T, expected[:2], atol=1e-12)
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_map_and_ball_scores_are_the_two_metrics_bit_for_bit(case, chunking):
+    codes_and_labels = make_case(case)
+    for radius in (0, 2, codes_and_labels[0].shape[1]):
+        within = metrics.hamming_radius_metrics(*codes_and_labels, [radius])
+        expected = {"map": metrics.mean_average_precision(*codes_and_labels),
+                    **{name: float(within[name].iloc[0]) for name in ("precision", "recall", "f1")}}
+        assert metrics.map_and_ball_scores(*codes_and_labels, radius) == expected
+
+
 # --- MCH: F1-bucket curve and ANHC -------------------------------------------------------------
 
 
@@ -392,6 +402,7 @@ BAD_CALLS = {
     "n_values empty": (lambda q, d, ql, dl: at_n(q, d, ql, dl, []), "n_values"),
     "radius negative": (lambda q, d, ql, dl: metrics.hamming_radius_metrics(q, d, ql, dl, [-1]), "radii"),
     "radius above bits": (lambda q, d, ql, dl: metrics.hamming_radius_metrics(q, d, ql, dl, [33]), "radii"),
+    "one radius above bits": (lambda q, d, ql, dl: metrics.map_and_ball_scores(q, d, ql, dl, 33), "radius"),
     "k_values zero": (lambda q, d, ql, dl: f1_bucket(BucketIndex(32), q, ql, dl, [0]), "k_values"),
     "bucket query labels": (
         lambda q, d, ql, dl: f1_bucket(BucketIndex(32), q, ql[:3], dl, [1]), "query_labels"

@@ -192,6 +192,15 @@ def test_precision_recall_at_n_matches_brute_force(case, tie_order, chunking):
         assert table.loc[row, "recall"] == pytest.approx(np.mean(recalls), abs=1e-12)
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_map_and_ball_scores_are_the_two_metrics_bit_for_bit(case, chunking):
+    codes_and_labels = make_case(case)
+    within = metrics.hamming_radius_metrics(*codes_and_labels, [2])
+    expected = {"map": metrics.mean_average_precision(*codes_and_labels),
+                **{name: float(within[name].iloc[0]) for name in ("precision", "recall", "f1")}}
+    assert metrics.map_and_ball_scores(*codes_and_labels, 2) == expected
+
+
 # --- Hamming ball ------------------------------------------------------------------------------------
 
 

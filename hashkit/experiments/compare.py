@@ -44,7 +44,7 @@ from hashkit.experiments.grid import Deviation
 from hashkit.experiments.mch import MCHBenchmark, run_code_length
 from hashkit.experiments.methods import Benchmark, DeepSettings, FittedNetwork, MethodSpec, deep, fit, shallow
 from hashkit.experiments.noise import PerQuery, difference_noise
-from hashkit.experiments.runs import RunResult, mean_std_text, score_codes
+from hashkit.experiments.runs import RunResult, mean_std_text
 from hashkit.index import multi_code_index
 from hashkit.mch import MCHSettings
 
@@ -183,7 +183,7 @@ class Measured:
 def _result(name: str, benchmark: Benchmark, n_bits: int, query_codes: np.ndarray, database_codes: np.ndarray,
             training_seconds: float, radius: int) -> RunResult:
     labels = benchmark.images.labels
-    scores = score_codes(query_codes, database_codes, labels[benchmark.split.query],
+    scores = metrics.map_and_ball_scores(query_codes, database_codes, labels[benchmark.split.query],
                          labels[benchmark.split.database], radius)
     return RunResult(method=name, dataset=benchmark.name, bits=n_bits, seed=benchmark.seed, radius=radius,
                      training_seconds=training_seconds, query_codes=query_codes, database_codes=database_codes,

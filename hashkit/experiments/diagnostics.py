@@ -17,7 +17,7 @@ import pandas as pd
 
 from hashkit.deep.engine import TrainedModel, retrieval_codes
 from hashkit.experiments.methods import Benchmark, DeepSettings, Fitted, MethodSpec, fit
-from hashkit.experiments.runs import score_codes
+from hashkit.metrics import map_and_ball_scores
 
 
 def bit_usage(query_codes: np.ndarray, database_codes: np.ndarray) -> dict[str, float]:
@@ -67,7 +67,7 @@ def fitted_learning_curve(spec: MethodSpec, benchmark: Benchmark, n_bits: int, s
         query_codes, database_codes = retrieval_codes(model, benchmark.images, benchmark.split_for(spec.trains_on))
         seconds = float(model.history["seconds"].sum())
         rows.append({"method": spec.name, "round": finished // epochs_per_point,
-                     **score_codes(query_codes, database_codes, query_labels, database_labels, radius),
+                     **map_and_ball_scores(query_codes, database_codes, query_labels, database_labels, radius),
                      **bit_usage(query_codes, database_codes), "training seconds": seconds,
                      "update share": float(model.history["update_seconds"].sum()) / seconds})
 

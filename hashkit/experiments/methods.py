@@ -14,7 +14,7 @@ counts it trains for. :func:`fit` turns a spec into a :class:`Fitted` method, wh
   generative model with its own optimisers, a similarity refined between rounds — each a
   ``build`` that returns an object with :class:`Fitted`'s three members.
 
-:func:`score` fits a spec and scores it (:func:`~hashkit.experiments.runs.score_codes`) into a
+:func:`score` fits a spec and scores it (:func:`~hashkit.metrics.map_and_ball_scores`) into a
 :class:`~hashkit.experiments.runs.RunResult`.
 """
 
@@ -35,7 +35,8 @@ from hashkit.deep.backbones import check_backbone_choice
 from hashkit.deep.augmentation import check_augmentation
 from hashkit.deep.engine import OPTIMIZERS, TrainedModel, retrieval_codes, train
 from hashkit.deep.method import HashingMethod
-from hashkit.experiments.runs import RunResult, score_codes
+from hashkit.experiments.runs import RunResult
+from hashkit.metrics import map_and_ball_scores
 from hashkit.runtime import resolve_device
 from hashkit.shallow import METHODS as SHALLOW_ESTIMATORS
 
@@ -271,7 +272,7 @@ def score(spec: MethodSpec, benchmark: Benchmark, n_bits: int, settings: DeepSet
     fitted = fit(spec, benchmark, n_bits, settings)
     query_codes, database_codes = fitted.codes(benchmark)
     labels = benchmark.images.labels
-    scores = score_codes(query_codes, database_codes, labels[benchmark.split.query],
+    scores = map_and_ball_scores(query_codes, database_codes, labels[benchmark.split.query],
                          labels[benchmark.split.database], radius)
     return RunResult(method=spec.name, dataset=benchmark.name, bits=n_bits, seed=benchmark.seed, radius=radius,
                      training_seconds=fitted.training_seconds, images_per_second=fitted.images_per_second,

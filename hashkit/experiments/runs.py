@@ -1,7 +1,7 @@
 """One retrieval run — a method at one code length, one seed, on one split — and tables of many.
 
 A :class:`RunResult` is what :func:`hashkit.experiments.methods.score` gives for any method, scored
-by :func:`score_codes` (GUIDE §3): mAP over the whole database with stable tie order, and
+by :func:`hashkit.metrics.map_and_ball_scores` (GUIDE §3): mAP over the whole database with stable tie order, and
 precision, recall and F1 within a Hamming radius. :func:`results_frame` puts many results in one
 long table (a row per run), :func:`summarise` takes mean and standard deviation over seeds, and
 :func:`mean_std_text` writes them as the book's tables show them.
@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from hashkit.index import HammingIndex
-from hashkit.metrics import hamming_radius_metrics, mean_average_precision
 
 RESULT_COLUMNS = ("method", "dataset", "bits", "seed", "map", "precision", "recall", "f1",
                   "training_seconds", "images_per_second")
@@ -50,15 +49,6 @@ class RunResult:
 
     def row(self) -> dict:
         return {column: getattr(self, column) for column in RESULT_COLUMNS}
-
-
-def score_codes(query_codes: np.ndarray, database_codes: np.ndarray, query_labels: np.ndarray,
-                database_labels: np.ndarray, radius: int) -> dict[str, float]:
-    """mAP@all and precision / recall / F1 within ``radius`` of ±1 codes."""
-    within = hamming_radius_metrics(query_codes, database_codes, query_labels, database_labels, radii=[radius])
-    return {"map": mean_average_precision(query_codes, database_codes, query_labels, database_labels),
-            "precision": float(within["precision"].iloc[0]), "recall": float(within["recall"].iloc[0]),
-            "f1": float(within["f1"].iloc[0])}
 
 
 def code_geometry(result: RunResult, radius: int) -> dict:
