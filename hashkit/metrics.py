@@ -193,7 +193,7 @@ def map_and_ball_scores(
     """mAP@all (stable ties, no-relevant queries count 0) and precision / recall / F1 within ``radius``.
 
     The values of :func:`mean_average_precision` and :func:`hamming_radius_metrics`, bit for bit,
-    from one pass over the distances: what a table reports for every run, at half the cost of two.
+    from one pass over the distances: what a table reports for every run, a third faster than the two.
     Keys: map, precision, recall, f1.
     """
     inputs = _check_inputs(query_codes, database_codes, query_labels, database_labels)
@@ -208,8 +208,7 @@ def map_and_ball_scores(
         counts = in_ball.sum(axis=1)[:, None], (in_ball & relevance).sum(axis=1)[:, None]
         for name, values in _ball_scores(*counts, relevance).items():
             sums[name] += values.sum(axis=0)
-        ranked_items = np.argsort(distances, axis=1, kind="stable")
-        precisions[block] = _average_precisions(_relevance(inputs[2][block], inputs[3][ranked_items]), 0.0)
+        precisions[block] = _average_precisions(_ranked_relevance(distances, inputs[2][block], inputs[3]), 0.0)
     n_queries = len(inputs[0])
     return {"map": float(np.nanmean(precisions)), **{name: float(total[0] / n_queries) for name, total in sums.items()}}
 
@@ -469,8 +468,14 @@ def _ranked_chunks(
         permutation = tie_permutation(len(database_codes), seed)
         database_codes, database_labels = database_codes[permutation], database_labels[permutation]
     for block, distances in _distance_chunks(query_codes, database_codes):
-        ranked_items = np.argsort(distances, axis=1, kind="stable")[:, :depth]
-        yield block, _relevance(query_labels[block], database_labels[ranked_items])
+        yield block, _ranked_relevance(distances, query_labels[block], database_labels, depth)
+
+
+def _ranked_relevance(distances: np.ndarray, query_labels: np.ndarray, database_labels: np.ndarray,
+                      depth: int | None = None) -> np.ndarray:
+    """Relevance of each query's first ``depth`` items (all when ``None``) by distance, ties in index order."""
+    ranked_items = np.argsort(distances, axis=1, kind="stable")[:, :depth]
+    return _relevance(query_labels, database_labels[ranked_items])
 
 
 def _ball_counts(distances: np.ndarray, relevance: np.ndarray, n_bits: int) -> tuple[np.ndarray, np.ndarray]:
